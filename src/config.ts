@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto'
+import { envSchema } from 'env-schema'
+import { Type, type Static } from '@sinclair/typebox'
+import { StringEnum } from './lib/string-enum.js'
+
+const Seconds = (defaultValue: number) => Type.Integer({ minimum: 1, default: defaultValue })
+const Count = (defaultValue: number) => Type.Integer({ minimum: 1, default: defaultValue })
+const CommaList = Type.String({ pattern: '^[^,]+(,[^,]+)*$' })
+
+/**
+ * Every setting of the service, named as its environment variable. This one schema validates the
+ * environment once at start-up and types the `Config` that the rest of the code receives.
+ */
+export const ConfigSchema = Type.Object({
+  NODE_ENV: StringEnum(['development', 'production', 'test'], { default: 'development' }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
+  WEB_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
+  DATABASE_URL: Type.String({ pattern: '^mysql://[^/]+/[A-Za-z0-9_]+(\\?.*)?$', default: 'mysql://root@127.0.0.1:3306/bookstore' }),
+  JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  ACCESS_TOKEN_TTL: Seconds(900),
+  REFRESH_TOKEN_TTL: Seconds(604800),
+  PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$' })),
+  FRONTEND_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$' })),
+  RESEND_API_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  MAIL_FROM: Type.String({ minLength: 3, default: 'Bookstore <no-reply@localhost>' }),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  RATE_LIMIT_MAX: Count(300),
+  AUTH_RATE_LIMIT_MAX: Count(10),
+  BORROW_RATE_LIMIT_PER_HOUR: Count(10),
+  MAX_OPEN_BORROWS: Count(5),
+  LOAN_DAYS: Count(14),
+  UPLOAD_DIR: Type.String({ minLength: 1, default: './var/uploads' }),
+  MAX_UPLOAD_BYTES: Count(20971520),
+  CORS_ORIGINS: Type.Optional(CommaList),
+  TRUST_PROXY: Type.Optional(CommaList),
+  LOG_LEVEL: StringEnum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' })
+})
+
+type EnvConfig = Static<typeof ConfigSchema>
+
+/** Validated settings, with the values derived from others filled in. */
+export type Config = EnvConfig & {
+  JWT_SECRET: string
+  PUBLIC_URL: string
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+export interface LoadConfigOptions {
+  /** Where the variables come from; `process.env` by default. */
+  env?: Record<string, string | undefined>
+  /** Read `.env` too (only outside production, and the environment wins). */
+  dotenv?: boolean
+}
+
+/**
+ * Reads and validates the configuration. A missing or malformed value throws a `ConfigError` whose
+ * message names the variable, so the process can stop with it.
+ */
+export function loadConfig ({ env = process.env, dotenv = env.NODE_ENV !== 'production' }: LoadConfigOptions = {}): Config {
+  // Empty strings count as unset, as in most twelve-factor tooling (`FOO=` in a .env file).
+  const data = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''))
+  let parsed: EnvConfig
+  try {
+    parsed = envSchema<EnvConfig>({ schema: ConfigSchema, data, dotenv })
+  } catch (error) {
+    throw new ConfigError(`Invalid configuration: ${describeEnvError(error)}`)
+  }
+  if (parsed.JWT_SECRET === undefined && parsed.NODE_ENV === 'production') {
+    throw new ConfigError('Invalid configuration: JWT_SECRET is required (at least 32 characters) when NODE_ENV=production')
+  }
+  return {
+    ...parsed,
+    JWT_SECRET: parsed.JWT_SECRET ?? randomBytes(32).toString('base64url'),
+    PUBLIC_URL: (parsed.PUBLIC_URL ?? `http://localhost:${parsed.PORT}`).replace(/\/+$/, '')
+  }
+}
+
+/** env-schema reports `/PORT must be <= 65535`; say `PORT must be <= 65535`. */
+function describeEnvError (error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error)
+  return message.replace(/^env\s*/, '').replace(/(^|, )\//g, '$1')
+}
+
+/** The comma-separated list settings, split and trimmed. */
+export function splitList (value: string | undefined): string[] {
+  return value === undefined ? [] : value.split(',').map((item) => item.trim()).filter(Boolean)
+}

@@ -1,0 +1,69 @@
+import { ApiError, type ProblemCode } from '../lib/problem.js'
+
+interface DriverError {
+  errno?: number
+  code?: string
+  sqlMessage?: string
+}
+
+/** What a client is told when one of the database's own rules refuses a write. */
+const constraintProblems: Record<string, { code: ProblemCode, detail: string }> = {
+  users_email_unique: { code: 'EMAIL_TAKEN', detail: 'An account with this email already exists' },
+  users_username_unique: { code: 'USERNAME_TAKEN', detail: 'This username is taken' },
+  books_active_isbn_unique: { code: 'ISBN_TAKEN', detail: 'An active book with this ISBN already exists' },
+  PRIMARY: { code: 'CONFLICT', detail: 'This resource already exists' },
+  reviews_user_book_unique: { code: 'ALREADY_REVIEWED', detail: 'You have already reviewed this book' },
+  borrows_one_open_per_user_book: { code: 'ALREADY_BORROWED', detail: 'You already have this book on loan' },
+  books_copies_balance: { code: 'COPIES_OUT_OF_RANGE', detail: 'The copies would not add up' }
+}
+
+const duplicateKey = 1062
+const checkViolations = new Set([4025, 3819]) // MariaDB, MySQL
+const referencedRowMissing = 1452
+const rowStillReferenced = 1451
+const valueOutOfRange = new Set([1264, 1406, 1292, 1366, 1690])
+const unavailableCodes = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND',
+  'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_CON_COUNT_ERROR', 'POOL_CLOSED', 'ER_SERVER_SHUTDOWN'
+])
+
+/** Drizzle wraps driver errors in a `DrizzleQueryError`; the MySQL error is its `cause`. */
+export function driverErrorOf (error: unknown): DriverError | undefined {
+  let current: unknown = error
+  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
+    const candidate = current as Error & DriverError
+    if (typeof candidate.errno === 'number' || (typeof candidate.code === 'string' && unavailableCodes.has(candidate.code))) {
+      return candidate
+    }
+    current = candidate.cause
+  }
+  return undefined
+}
+
+function constraintName (message: string): string | undefined {
+  return /for key '(?:[^.']+\.)?([^']+)'/.exec(message)?.[1] ?? /CONSTRAINT `([^`]+)`/.exec(message)?.[1]
+}
+
+/**
+ * Turns a database error into the problem a client should see, or `undefined` when it is a fault of
+ * ours (then the error handler answers 500 and logs it).
+ */
+export function problemFromDatabaseError (error: unknown): ApiError | undefined {
+  const driverError = driverErrorOf(error)
+  if (driverError === undefined) return undefined
+  if (driverError.code !== undefined && unavailableCodes.has(driverError.code)) {
+    return new ApiError('SERVICE_UNAVAILABLE', 'The database is unavailable; try again shortly', { headers: { 'retry-after': '5' } })
+  }
+  const message = driverError.sqlMessage ?? ''
+  const errno = driverError.errno
+  if (errno === duplicateKey || (errno !== undefined && checkViolations.has(errno))) {
+    const known = constraintProblems[constraintName(message) ?? '']
+    return known === undefined
+      ? new ApiError('CONFLICT', 'The request conflicts with the current state of the resource')
+      : new ApiError(known.code, known.detail)
+  }
+  if (errno === referencedRowMissing) return new ApiError('NOT_FOUND', 'A referenced resource does not exist')
+  if (errno === rowStillReferenced) return new ApiError('CONFLICT', 'The resource is still referenced by others')
+  if (errno !== undefined && valueOutOfRange.has(errno)) return new ApiError('VALIDATION_FAILED', 'A value is out of the range the field accepts')
+  return undefined
+}

@@ -1,0 +1,16 @@
+import { date, index, mysqlTable, varchar } from 'drizzle-orm/mysql-core'
+import { createdAt, id, updatedAt } from './columns.js'
+
+export const authors = mysqlTable('authors', {
+  id: id(),
+  name: varchar({ length: 200 }).notNull(),
+  birthdate: date({ mode: 'string' }),
+  nationality: varchar({ length: 100 }),
+  createdAt: createdAt(),
+  updatedAt: updatedAt()
+}, (table) => [
+  index('authors_name_idx').on(table.name)
+])
+
+export type Author = typeof authors.$inferSelect
+export type NewAuthor = typeof authors.$inferInsert

@@ -1,0 +1,27 @@
+import { check, int, mysqlEnum, mysqlTable, uniqueIndex, varchar } from 'drizzle-orm/mysql-core'
+import { sql } from 'drizzle-orm'
+import { createdAt, id, instant, updatedAt } from './columns.js'
+
+export const userRoles = ['user', 'admin'] as const
+
+export const users = mysqlTable('users', {
+  id: id(),
+  // Stored lower-cased, so the unique key is case-insensitive whatever the collation.
+  email: varchar({ length: 254 }).notNull(),
+  username: varchar({ length: 50 }),
+  passwordHash: varchar({ length: 60 }).notNull(),
+  role: mysqlEnum(userRoles).notNull().default('user'),
+  emailVerifiedAt: instant(),
+  // Carried in every token as `ver`: logout-all, password change and reset increment it, which voids
+  // every token issued before (a counter, unlike a timestamp, has no same-second race).
+  tokenVersion: int({ unsigned: true }).notNull().default(0),
+  createdAt: createdAt(),
+  updatedAt: updatedAt()
+}, (table) => [
+  uniqueIndex('users_email_unique').on(table.email),
+  uniqueIndex('users_username_unique').on(table.username),
+  check('users_email_lowercase', sql`cast(${table.email} as binary) = cast(lower(${table.email}) as binary)`)
+])
+
+export type User = typeof users.$inferSelect
+export type NewUser = typeof users.$inferInsert
