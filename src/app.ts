@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { splitList, type Config } from './config.js'
+import { loggerOptions } from './lib/logging.js'
+import accountsModule from './modules/accounts/index.js'
+import adminModule from './modules/admin/index.js'
+import authorsModule from './modules/authors/index.js'
+import booksModule from './modules/books/index.js'
+import borrowsModule from './modules/borrows/index.js'
+import favoritesModule from './modules/favorites/index.js'
+import filesModule from './modules/files/index.js'
+import healthRoutes from './modules/health/index.js'
+import reviewsModule from './modules/reviews/index.js'
+import authPlugin from './plugins/auth.js'
+import configPlugin from './plugins/config.js'
+import dbPlugin from './plugins/db.js'
+import docsPlugin from './plugins/docs.js'
+import mailPlugin from './plugins/mail.js'
+import errorsPlugin, { sendProblem } from './plugins/errors.js'
+import finiteNumbersPlugin from './plugins/finite-numbers.js'
+import rateLimitPlugin from './plugins/rate-limit.js'
+import redisPlugin from './plugins/redis.js'
+import schemasPlugin from './plugins/schemas.js'
+import securityPlugin from './plugins/security.js'
+
+export interface BuildOptions {
+  /** A logger to use instead of the one built from the config (tests pass one writing to a stream). */
+  loggerInstance?: FastifyBaseLogger
+}
+
+const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/
+
+/** Builds the whole API from a validated configuration; `server.ts` only listens. */
+export async function buildApp (config: Config, { loggerInstance }: BuildOptions = {}): Promise<FastifyInstance> {
+  const trustedProxies = splitList(config.TRUST_PROXY)
+  const app = Fastify({
+    ...(loggerInstance === undefined ? { logger: loggerOptions(config.LOG_LEVEL) } : { loggerInstance }),
+    trustProxy: trustedProxies.length === 0 ? false : trustedProxies,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+    // A well-formed X-Request-Id from a proxy is kept so log lines join up across services.
+    genReqId: (request) => {
+      const incoming = request.headers['x-request-id']
+      return typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : randomUUID()
+    },
+    ajv: {
+      // Unknown properties are refused (400), never silently dropped: see `additionalProperties: false`.
+      customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true }
+    },
+    frameworkErrors: sendProblem,
+    return503OnClosing: true
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  // While shutting down, answers still in flight close their connection, so keep-alive sockets do not
+  // hold the process open until their timeout.
+  let closing = false
+  app.addHook('preClose', async () => { closing = true })
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+    if (closing) reply.header('connection', 'close')
+  })
+
+  await app.register(configPlugin, { config })
+  await app.register(errorsPlugin)
+  await app.register(finiteNumbersPlugin)
+  await app.register(schemasPlugin)
+  await app.register(docsPlugin)
+  await app.register(redisPlugin)
+  await app.register(dbPlugin)
+  await app.register(mailPlugin)
+  await app.register(securityPlugin)
+  await app.register(rateLimitPlugin)
+  await app.register(authPlugin)
+
+  await app.register(healthRoutes)
+  for (const featureModule of [accountsModule, booksModule, authorsModule, favoritesModule, reviewsModule, borrowsModule, adminModule, filesModule]) {
+    await app.register(featureModule, { prefix: '/api' })
+  }
+
+  return app
+}

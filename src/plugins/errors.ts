@@ -1,0 +1,100 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { problemFromDatabaseError } from '../db/errors.js'
+import { redactUrl } from '../lib/logging.js'
+import { ApiError, type FieldError, type ProblemCode } from '../lib/problem.js'
+
+/** The code for errors raised by Fastify and its plugins, which only carry a status. */
+const codeByStatus: Record<number, ProblemCode> = {
+  400: 'VALIDATION_FAILED',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  414: 'URI_TOO_LONG',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  416: 'RANGE_NOT_SATISFIABLE',
+  429: 'RATE_LIMITED',
+  503: 'SERVICE_UNAVAILABLE'
+}
+
+/** @fastify/jwt's failures, by its error code. */
+const jwtProblems: Record<string, ProblemCode> = {
+  FST_JWT_NO_AUTHORIZATION_IN_HEADER: 'UNAUTHENTICATED',
+  FST_JWT_AUTHORIZATION_TOKEN_EXPIRED: 'TOKEN_EXPIRED',
+  FST_JWT_AUTHORIZATION_TOKEN_UNTRUSTED: 'TOKEN_REVOKED',
+  FST_JWT_AUTHORIZATION_TOKEN_INVALID: 'TOKEN_INVALID',
+  FST_JWT_BAD_REQUEST: 'TOKEN_INVALID',
+  FST_JWT_BAD_COOKIE_REQUEST: 'TOKEN_INVALID'
+}
+
+type ValidationIssue = NonNullable<FastifyError['validation']>[number]
+
+function fieldErrors (issues: ValidationIssue[], context: string | undefined): FieldError[] {
+  return issues.map((issue) => {
+    const params = issue.params as Record<string, unknown>
+    const extra = params.missingProperty ?? params.additionalProperty
+    const path = `/${context ?? 'body'}${issue.instancePath}${typeof extra === 'string' ? `/${extra}` : ''}`
+    const message = params.additionalProperty !== undefined
+      ? 'is not a known property'
+      : params.missingProperty !== undefined ? 'is required' : issue.message ?? 'is invalid'
+    return { path, message }
+  })
+}
+
+/** Every error, whatever raised it, as the contract's problem. Unknown ones become 500 `INTERNAL`. */
+export function toApiError (error: FastifyError | Error): ApiError {
+  if (error instanceof ApiError) return error
+  const fastifyError = error as FastifyError
+  if (fastifyError.validation !== undefined) {
+    const errors = fieldErrors(fastifyError.validation, fastifyError.validationContext)
+    return new ApiError('VALIDATION_FAILED', `The request is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, { errors })
+  }
+  const jwtCode = fastifyError.code === undefined ? undefined : jwtProblems[fastifyError.code]
+  if (jwtCode !== undefined) return new ApiError(jwtCode, jwtCode === 'UNAUTHENTICATED' ? 'Authentication is required' : 'The access token is not valid')
+  const fromDatabase = problemFromDatabaseError(error)
+  if (fromDatabase !== undefined) return fromDatabase
+  const status = fastifyError.statusCode
+  if (fastifyError.code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') {
+    return new ApiError('UNSUPPORTED_MEDIA_TYPE', 'The request is not multipart/form-data')
+  }
+  if (status === 414) return new ApiError('URI_TOO_LONG', 'A path segment of the URL is too long')
+  if (status !== undefined && status >= 400 && status < 500) {
+    const code = codeByStatus[status] ?? 'VALIDATION_FAILED'
+    return new ApiError(code, clientMessage(fastifyError), { status })
+  }
+  return new ApiError('INTERNAL', 'An unexpected error occurred; it has been logged')
+}
+
+/** Fastify's own 4xx messages are written for clients; `Body cannot be empty when …` and the like. */
+function clientMessage (error: FastifyError): string {
+  if (error instanceof SyntaxError) return 'The body is not valid JSON'
+  return error.message.replace(/^FST_\w+: /, '')
+}
+
+export function sendProblem (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
+  const apiError = toApiError(error)
+  if (apiError.statusCode >= 500 && apiError.code !== 'SERVICE_UNAVAILABLE') {
+    request.log.error({ err: error }, 'request failed')
+  } else {
+    request.log.info({ problem: apiError.code, detail: apiError.message }, 'request refused')
+  }
+  if (apiError.headers !== undefined) reply.headers(apiError.headers)
+  return reply
+    .code(apiError.statusCode)
+    .type('application/problem+json; charset=utf-8')
+    .send(apiError.toProblem())
+}
+
+/**
+ * One place turns every error into RFC 9457 problem+json: route errors, validation, unknown routes.
+ * Errors Fastify raises before routing go through `sendProblem` from `frameworkErrors` in app.ts.
+ */
+export default fp(async function errorsPlugin (app: FastifyInstance) {
+  app.setErrorHandler(sendProblem)
+  app.setNotFoundHandler((request, reply) => {
+    return sendProblem(new ApiError('NOT_FOUND', `No route ${request.method} ${redactUrl(request.url.split('?')[0] ?? '').slice(0, 200)}`), request, reply)
+  })
+}, { name: 'errors' })
