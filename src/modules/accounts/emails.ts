@@ -1,0 +1,99 @@
+import type { Config } from '../../config.js'
+import type { MailMessage } from '../../plugins/mail.js'
+
+type Email = Omit<MailMessage, 'to'>
+type LinkConfig = Pick<Config, 'PUBLIC_URL' | 'FRONTEND_URL'>
+
+const trimSlash = (url: string) => url.replace(/\/+$/, '')
+
+function escapeHtml (value: string): string {
+  return value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`)
+}
+
+/** The API's own verification link, or the frontend's page carrying the same token when one is configured. */
+export function verificationLink ({ PUBLIC_URL, FRONTEND_URL }: LinkConfig, token: string): string {
+  return FRONTEND_URL === undefined
+    ? `${trimSlash(PUBLIC_URL)}/api/verify-email/${token}`
+    : `${trimSlash(FRONTEND_URL)}/verify-email?token=${token}`
+}
+
+export function passwordResetLink ({ PUBLIC_URL, FRONTEND_URL }: LinkConfig, token: string): string {
+  return `${trimSlash(FRONTEND_URL ?? PUBLIC_URL)}/reset-password?token=${token}`
+}
+
+/** Where a browser lands after following a verification link, when a frontend is configured. */
+export function verificationLandingUrl (frontendUrl: string, status: 'verified' | 'invalid' | 'expired'): string {
+  return `${trimSlash(frontendUrl)}/email-verified?status=${status}`
+}
+
+function layout (title: string, paragraphs: string[]): string {
+  return '<!doctype html><html lang="en"><body style="font-family:sans-serif;line-height:1.5">' +
+    `<h1 style="font-size:1.25em">${escapeHtml(title)}</h1>${paragraphs.map((p) => `<p>${p}</p>`).join('')}</body></html>`
+}
+
+function linkParagraph (url: string): string {
+  const safe = escapeHtml(url)
+  return `<a href="${safe}">${safe}</a>`
+}
+
+export function verificationEmail (link: string): Email {
+  const subject = 'Confirm your email address'
+  return {
+    subject,
+    text: `Welcome to the Bookstore!\n\nConfirm your email address by opening this link (valid for 24 hours):\n\n${link}\n\nIf you did not create an account, ignore this email.\n`,
+    html: layout(subject, [
+      'Welcome to the Bookstore! Confirm your email address by opening this link (valid for 24 hours):',
+      linkParagraph(link),
+      'If you did not create an account, ignore this email.'
+    ])
+  }
+}
+
+export function passwordResetEmail (link: string): Email {
+  const subject = 'Reset your password'
+  return {
+    subject,
+    text: `Someone asked to reset the password of your Bookstore account.\n\nChoose a new password here (valid for 30 minutes, usable once):\n\n${link}\n\nIf it was not you, ignore this email: your password stays as it is.\n`,
+    html: layout(subject, [
+      'Someone asked to reset the password of your Bookstore account. Choose a new password here (valid for 30 minutes, usable once):',
+      linkParagraph(link),
+      'If it was not you, ignore this email: your password stays as it is.'
+    ])
+  }
+}
+
+export function changePasswordCodeEmail (code: string): Email {
+  const subject = 'Your password change code'
+  return {
+    subject,
+    text: `To change your Bookstore password, enter this code (valid for 15 minutes):\n\n${code}\n\nIf you did not ask to change your password, log in and change it now.\n`,
+    html: layout(subject, [
+      'To change your Bookstore password, enter this code (valid for 15 minutes):',
+      `<strong style="font-size:1.5em;letter-spacing:0.1em">${escapeHtml(code)}</strong>`,
+      'If you did not ask to change your password, log in and change it now.'
+    ])
+  }
+}
+
+export function passwordChangedEmail (how: 'changed' | 'reset'): Email {
+  const subject = 'Your password was changed'
+  const line = `The password of your Bookstore account was ${how} just now, and every session was logged out.`
+  return {
+    subject,
+    text: `${line}\n\nIf this was not you, reset your password at once and contact us.\n`,
+    html: layout(subject, [escapeHtml(line), 'If this was not you, reset your password at once and contact us.'])
+  }
+}
+
+/** The small page a browser sees after following a verification link. */
+export function verificationPage (outcome: 'verified' | 'invalid' | 'expired'): string {
+  const pages = {
+    verified: ['Email verified', 'Your email address is confirmed. You can now log in.'],
+    invalid: ['Link not valid', 'This verification link is not valid. Ask for a new one.'],
+    expired: ['Link expired', 'This verification link has expired. Ask for a new one.']
+  } as const
+  const [title, body] = pages[outcome]
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title>` +
+    '<meta name="viewport" content="width=device-width, initial-scale=1"></head>' +
+    `<body style="font-family:sans-serif;max-width:32em;margin:4em auto;line-height:1.5"><h1>${title}</h1><p>${body}</p></body></html>`
+}

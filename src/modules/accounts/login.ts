@@ -1,0 +1,43 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { ApiError } from '../../lib/problem.js'
+import { createLoginLimiter } from './login-limiter.js'
+import { passwordMaxBytes, spendDummyComparison, verifyPassword } from './passwords.js'
+import { findUserByEmail, findUserByUsername } from './repository.js'
+import type { LoginInput, TokenPairView } from './schemas.js'
+import type { Sessions } from './sessions.js'
+
+/**
+ * `POST /token`: email or username, and password. Unknown accounts and wrong passwords get the same
+ * answer after the same bcrypt work; only a correct password learns that the email is unverified.
+ */
+export function createLogin (app: FastifyInstance, sessions: Sessions) {
+  const limiter = createLoginLimiter(app)
+
+  return async function login (request: FastifyRequest, input: LoginInput): Promise<TokenPairView> {
+    if (input.email !== undefined && input.username !== undefined) {
+      throw new ApiError('VALIDATION_FAILED', 'Send either email or username, not both', { errors: [{ path: '/body/username', message: 'must not be sent together with email' }] })
+    }
+    const identifier = (input.email ?? input.username)?.trim()
+    if (identifier === undefined || identifier === '') {
+      throw new ApiError('VALIDATION_FAILED', 'Send email or username', { errors: [{ path: '/body/email', message: 'is required (or username)' }] })
+    }
+    const user = input.email !== undefined || identifier.includes('@')
+      ? await findUserByEmail(app.db, identifier)
+      : await findUserByUsername(app.db, identifier)
+    // Keyed by the account's email, however it was named (email or username), so one counter per account.
+    const account = user?.email ?? identifier.toLowerCase()
+    await limiter.check(request, account)
+
+    // bcrypt ignores bytes past 72: a longer password never matches, rather than matching on a prefix.
+    const tooLong = Buffer.byteLength(input.password, 'utf8') > passwordMaxBytes
+    const matches = user === undefined || tooLong
+      ? await spendDummyComparison(input.password)
+      : await verifyPassword(input.password, user.passwordHash)
+    if (user === undefined || !matches) {
+      await limiter.fail(request, account)
+      throw new ApiError('INVALID_CREDENTIALS', 'The email/username or password is wrong')
+    }
+    if (user.emailVerifiedAt === null) throw new ApiError('EMAIL_NOT_VERIFIED', 'Verify your email address first: follow the link we emailed you, or ask for a new one')
+    return await sessions.issuePair(user)
+  }
+}

@@ -1,0 +1,69 @@
+import type { FastifyInstance } from 'fastify'
+import { ApiError } from '../../lib/problem.js'
+import { verificationEmail, verificationLink } from './emails.js'
+import { emailTokenTtlMs, hashLinkToken, newLinkToken } from './one-time-tokens.js'
+import { assertPasswordPolicy, sendMail } from './policy.js'
+import { hashPassword } from './passwords.js'
+import { findEmailToken, findUserByEmail, findUserById, insertEmailToken, insertUser, markEmailVerified, spendEmailToken } from './repository.js'
+import type { Executor } from '../../db/query-helpers.js'
+import type { RegisterInput } from './schemas.js'
+
+export type VerificationOutcome = 'verified' | 'invalid' | 'expired'
+
+/** Registration, and the email verification that must follow before tokens are issued. */
+export function createRegistration (app: FastifyInstance) {
+  async function issueVerificationToken (db: Executor, userId: number): Promise<string> {
+    const token = newLinkToken()
+    await insertEmailToken(db, { userId, purpose: 'verify_email', tokenHash: hashLinkToken(token), expiresAt: new Date(Date.now() + emailTokenTtlMs.verify_email) })
+    return token
+  }
+
+  async function register (input: RegisterInput) {
+    const email = input.email.trim().toLowerCase()
+    const username = input.username ?? null
+    assertPasswordPolicy(input.password, email, '/body/password')
+    const passwordHash = await hashPassword(input.password)
+    const { id, token } = await app.db.transaction(async (tx) => {
+      const id = await insertUser(tx, { email, username, passwordHash })
+      return { id, token: await issueVerificationToken(tx, id) }
+    })
+    sendMail(app, email, verificationEmail(verificationLink(app.config, token)))
+    return { id, email, username, emailVerified: false }
+  }
+
+  /**
+   * Uses a verification link. A link already used answers success again once the account is verified
+   * (people click twice); unknown → TOKEN_INVALID; past its 24 hours → TOKEN_EXPIRED (both 400).
+   */
+  async function verifyEmail (token: string): Promise<void> {
+    const row = await findEmailToken(app.db, hashLinkToken(token), 'verify_email')
+    if (row === undefined) throw new ApiError('TOKEN_INVALID', 'This verification link is not valid', { status: 400 })
+    const alreadyVerified = async () => (await findUserById(app.db, row.userId))?.emailVerifiedAt != null
+    if (row.usedAt !== null) {
+      if (await alreadyVerified()) return
+      throw new ApiError('TOKEN_INVALID', 'This verification link has been used', { status: 400 })
+    }
+    if (row.expiresAt <= new Date()) throw new ApiError('TOKEN_EXPIRED', 'This verification link has expired; ask for a new one', { status: 400 })
+    const spent = await app.db.transaction(async (tx) => {
+      if (!await spendEmailToken(tx, row.id)) return false
+      await markEmailVerified(tx, row.userId)
+      return true
+    })
+    // Lost a race with a second click on the same link: fine once the other one verified the account.
+    if (!spent && !await alreadyVerified()) throw new ApiError('TOKEN_EXPIRED', 'This verification link has expired; ask for a new one', { status: 400 })
+  }
+
+  /** Sends a fresh link to an unverified account; says nothing about whether the email is registered. */
+  async function resendVerification (rawEmail: string): Promise<void> {
+    const user = await findUserByEmail(app.db, rawEmail)
+    if (user === undefined || user.emailVerifiedAt !== null) {
+      // The same work as for a real account as far as it shows: make a token, store nothing.
+      hashLinkToken(newLinkToken())
+      return
+    }
+    const token = await issueVerificationToken(app.db, user.id)
+    sendMail(app, user.email, verificationEmail(verificationLink(app.config, token)))
+  }
+
+  return { register, verifyEmail, resendVerification }
+}

@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import { ApiError } from '../../lib/problem.js'
+import type { TokenClaims, TokenKind } from '../../plugins/auth.js'
+import {
+  denylistAccessToken, endAllSessions, findRefreshToken, findUserById, insertRefreshToken,
+  revokeFamily, spendRefreshToken
+} from './repository.js'
+import { retryOnDeadlock, type Executor } from '../../db/query-helpers.js'
+import type { TokenPairView } from './schemas.js'
+
+/**
+ * Access and refresh tokens. A login starts a refresh-token family; each refresh spends the presented
+ * token and issues the next of the same family; a spent token presented again revokes the family.
+ */
+export function createSessions (app: FastifyInstance) {
+  const { ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL } = app.config
+
+  /** A new access token and the next refresh token of the family (a new family: a new session). */
+  async function issuePair (user: { id: number, tokenVersion: number }, familyId: string = randomUUID(), db: Executor = app.db): Promise<TokenPairView> {
+    const access = app.tokens.sign('access', { userId: user.id, tokenVersion: user.tokenVersion })
+    const refresh = app.tokens.sign('refresh', { userId: user.id, tokenVersion: user.tokenVersion, familyId })
+    await insertRefreshToken(db, { jti: refresh.jti, familyId, userId: user.id, expiresAt: refresh.expiresAt })
+    return { access: access.token, refresh: refresh.token, tokenType: 'Bearer', expiresIn: ACCESS_TOKEN_TTL, refreshExpiresIn: REFRESH_TOKEN_TTL }
+  }
+
+  const revoked = (status: 400 | 401) => new ApiError('TOKEN_REVOKED', 'The token has been revoked; log in again', { status })
+
+  /** The user behind verified claims, if the token was issued after their sessions were last ended. */
+  async function currentUser (claims: TokenClaims, status: 400 | 401) {
+    const user = await findUserById(app.db, Number(claims.sub))
+    if (user === undefined || user.tokenVersion !== claims.ver) throw revoked(status)
+    return user
+  }
+
+  async function refresh (token: string): Promise<TokenPairView> {
+    const claims = app.tokens.verify(token, 'refresh', 401)
+    const user = await currentUser(claims, 401)
+    const row = await findRefreshToken(app.db, claims.jti)
+    if (row === undefined || row.userId !== user.id) {
+      throw new ApiError('TOKEN_INVALID', 'The refresh token is not known', { status: 401 })
+    }
+    // One transaction per attempt: the conditional UPDATE locks the token's row, so every request
+    // presenting the same token queues behind it. The winner records the next token before it
+    // commits; a loser then finds the token spent and revokes the family, the new token included.
+    const outcome = await retryOnDeadlock(() => app.db.transaction(async (tx) => {
+      if (await spendRefreshToken(tx, row.jti, user.id)) return await issuePair(user, row.familyId, tx)
+      const current = await findRefreshToken(tx, row.jti)
+      if (current !== undefined && current.spentAt === null && current.revokedAt === null) return 'expired' as const
+      // Spent (a reuse: the token may have been stolen) or revoked: the whole session ends.
+      await revokeFamily(tx, row.familyId)
+      return 'revoked' as const
+    }))
+    if (outcome === 'expired') throw new ApiError('TOKEN_EXPIRED', 'The refresh token has expired', { status: 401 })
+    if (outcome === 'revoked') {
+      app.log.warn({ userId: user.id, familyId: row.familyId }, 'refresh token reused or revoked; session family revoked')
+      throw revoked(401)
+    }
+    return outcome
+  }
+
+  /** `POST /token/verify`: any of our tokens, checked as the routes would check it (400 when not valid). */
+  async function verify (token: string) {
+    const kind: TokenKind = peekKind(token)
+    const claims = app.tokens.verify(token, kind, 400)
+    const expiresAt = new Date(claims.exp * 1000).toISOString()
+    if (kind === 'access') {
+      const { userId } = await app.tokens.session(claims, 400)
+      return { valid: true as const, userId, expiresAt }
+    }
+    const user = await currentUser(claims, 400)
+    const row = await findRefreshToken(app.db, claims.jti)
+    if (row === undefined || row.userId !== user.id) throw new ApiError('TOKEN_INVALID', 'The token is not known', { status: 400 })
+    if (row.spentAt !== null || row.revokedAt !== null) throw revoked(400)
+    return { valid: true as const, userId: user.id, expiresAt }
+  }
+
+  /** The `typ` a token claims (unverified; the signature is checked right after). */
+  function peekKind (token: string): TokenKind {
+    try {
+      const decoded = app.jwt.decode<{ typ?: unknown }>(token)
+      return decoded?.typ === 'refresh' ? 'refresh' : 'access'
+    } catch {
+      return 'access'
+    }
+  }
+
+  /**
+   * Denylists the presented access token until it expires; a refresh token given along ends its
+   * session (family) when it is the caller's. One that is not valid, or someone else's, is ignored.
+   */
+  async function logout (auth: { userId: number, jti: string, expiresAt: Date }, refreshToken: string | undefined): Promise<void> {
+    await denylistAccessToken(app.db, { jti: auth.jti, userId: auth.userId, expiresAt: auth.expiresAt })
+    if (refreshToken === undefined) return
+    let claims: TokenClaims
+    try {
+      claims = app.tokens.verify(refreshToken, 'refresh', 400)
+    } catch {
+      return
+    }
+    if (Number(claims.sub) !== auth.userId || claims.fam === undefined) return
+    await revokeFamily(app.db, claims.fam, auth.userId)
+  }
+
+  async function logoutAll (userId: number): Promise<void> {
+    await retryOnDeadlock(() => app.db.transaction(async (tx) => { await endAllSessions(tx, userId) }))
+  }
+
+  return { issuePair, refresh, verify, logout, logoutAll }
+}
+
+export type Sessions = ReturnType<typeof createSessions>

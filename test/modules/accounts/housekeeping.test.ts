@@ -1,0 +1,40 @@
+import { randomUUID } from 'node:crypto'
+import t from 'tap'
+import { emailTokens, refreshTokens, revokedAccessTokens } from '../../../src/db/schema/index.js'
+import { schedulePurge } from '../../../src/modules/accounts/purge.js'
+import { purgeExpired } from '../../../src/modules/accounts/repository.js'
+import { build, createUser } from '../../helpers/index.js'
+
+const hour = 3600e3
+
+t.test('expired denylist entries, refresh tokens and old email tokens are purged', async (t) => {
+  const app = await build(t, { routes: (app) => { schedulePurge(app, 50) } })
+  const user = await createUser(app)
+  const past = new Date(Date.now() - hour)
+  const future = new Date(Date.now() + hour)
+  const family = randomUUID()
+  await app.db.insert(revokedAccessTokens).values([
+    { jti: randomUUID(), userId: user.id, expiresAt: past },
+    { jti: randomUUID(), userId: user.id, expiresAt: future }
+  ])
+  await app.db.insert(refreshTokens).values([
+    { jti: randomUUID(), familyId: family, userId: user.id, expiresAt: past },
+    { jti: randomUUID(), familyId: family, userId: user.id, expiresAt: future }
+  ])
+  await app.db.insert(emailTokens).values([
+    { userId: user.id, purpose: 'verify_email', tokenHash: 'a'.repeat(64), expiresAt: new Date(Date.now() - 8 * 24 * hour) },
+    { userId: user.id, purpose: 'password_reset', tokenHash: 'b'.repeat(64), expiresAt: past },
+    { userId: user.id, purpose: 'change_password', tokenHash: 'c'.repeat(64), expiresAt: future }
+  ])
+
+  // The scheduled purge (every 50 ms here) gets there on its own.
+  const deadline = Date.now() + 5000
+  while ((await app.db.select().from(refreshTokens)).length > 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+  t.equal((await app.db.select().from(revokedAccessTokens)).length, 1)
+  t.same((await app.db.select().from(refreshTokens)).map((row) => row.expiresAt > new Date()), [true])
+  t.same((await app.db.select({ hash: emailTokens.tokenHash }).from(emailTokens)).map((row) => row.hash[0]).sort(), ['b', 'c'],
+    'an email token is kept for a week after expiry, so its link says TOKEN_EXPIRED rather than TOKEN_INVALID')
+
+  t.same(await purgeExpired(app.db), { revokedAccessTokens: 0, refreshTokens: 0, emailTokens: 0 }, 'idempotent')
+  t.same(await purgeExpired(app.db, new Date(Date.now() + 8 * 24 * hour)), { revokedAccessTokens: 1, refreshTokens: 1, emailTokens: 2 })
+})
