@@ -1,0 +1,93 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { bearerSecurity } from '../../plugins/docs.js'
+import { IdParams, NoContent, pageOf, problemResponses } from '../../schemas/common.js'
+import { deleteAuthor, findAuthor, insertAuthor, listAuthors, updateAuthor } from './repository.js'
+import { AuthorBody, AuthorListQuery, AuthorPage, AuthorPatchBody, AuthorSchema } from './schemas.js'
+
+const authorsModule: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/authors', {
+    schema: {
+      summary: 'List authors by name, with their number of active books',
+      tags: ['Authors'],
+      security: [],
+      querystring: AuthorListQuery,
+      response: { 200: AuthorPage }
+    }
+  }, async (request) => {
+    const { items, total } = await listAuthors(app.db, request.query)
+    return pageOf(items, total, request.query)
+  })
+
+  app.get('/authors/:id', {
+    schema: {
+      summary: 'Get an author',
+      tags: ['Authors'],
+      security: [],
+      params: IdParams,
+      response: { 200: AuthorSchema, ...problemResponses(404) }
+    }
+  }, async (request) => findAuthor(app.db, request.params.id))
+
+  app.post('/authors', {
+    onRequest: app.requireAdmin,
+    schema: {
+      summary: 'Add an author (admin)',
+      tags: ['Authors'],
+      security: bearerSecurity,
+      body: AuthorBody,
+      response: { 201: AuthorSchema, ...problemResponses(403) }
+    }
+  }, async (request, reply) => {
+    const { name, birthdate = null, nationality = null } = request.body
+    const id = await insertAuthor(app.db, { name: name.trim(), birthdate, nationality })
+    return reply.code(201).send(await findAuthor(app.db, id))
+  })
+
+  app.put('/authors/:id', {
+    onRequest: app.requireAdmin,
+    schema: {
+      summary: 'Replace an author (admin); birthdate and nationality left out become null',
+      tags: ['Authors'],
+      security: bearerSecurity,
+      params: IdParams,
+      body: AuthorBody,
+      response: { 200: AuthorSchema, ...problemResponses(403, 404) }
+    }
+  }, async (request) => {
+    const { name, birthdate = null, nationality = null } = request.body
+    await updateAuthor(app.db, request.params.id, { name: name.trim(), birthdate, nationality })
+    return findAuthor(app.db, request.params.id)
+  })
+
+  app.patch('/authors/:id', {
+    onRequest: app.requireAdmin,
+    schema: {
+      summary: 'Change some fields of an author (admin)',
+      tags: ['Authors'],
+      security: bearerSecurity,
+      params: IdParams,
+      body: AuthorPatchBody,
+      response: { 200: AuthorSchema, ...problemResponses(403, 404) }
+    }
+  }, async (request) => {
+    const { name, ...rest } = request.body
+    await updateAuthor(app.db, request.params.id, { ...rest, ...(name === undefined ? {} : { name: name.trim() }) })
+    return findAuthor(app.db, request.params.id)
+  })
+
+  app.delete('/authors/:id', {
+    onRequest: app.requireAdmin,
+    schema: {
+      summary: 'Delete an author (admin); refused while any book, deleted ones included, references it',
+      tags: ['Authors'],
+      security: bearerSecurity,
+      params: IdParams,
+      response: { 204: NoContent, ...problemResponses(403, 404, 409) }
+    }
+  }, async (request, reply) => {
+    await deleteAuthor(app.db, request.params.id)
+    return reply.code(204).send(null)
+  })
+}
+
+export default authorsModule

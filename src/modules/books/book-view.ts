@@ -1,0 +1,75 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { authors, books } from '../../db/schema/index.js'
+import { DateOnly, Id, Timestamp } from '../../schemas/common.js'
+
+export const AuthorRefSchema = Type.Object({
+  id: Id,
+  name: Type.String({ maxLength: 200 })
+}, { additionalProperties: false })
+
+/** A book as every route shows it. */
+export const BookSchema = Type.Object({
+  id: Id,
+  title: Type.String({ maxLength: 255 }),
+  isbn: Type.String({ pattern: '^97[89][0-9]{10}$', maxLength: 13, description: 'ISBN-13, digits only' }),
+  genre: Type.Union([Type.String({ maxLength: 100 }), Type.Null()]),
+  publicationYear: Type.Integer({ minimum: -3000, maximum: 9999 }),
+  publicationDate: Type.Union([DateOnly, Type.Null()]),
+  author: AuthorRefSchema,
+  totalCopies: Type.Integer({ minimum: 0 }),
+  availableCopies: Type.Integer({ minimum: 0 }),
+  averageRating: Type.Union([Type.Number({ minimum: 1, maximum: 5 }), Type.Null()], { description: 'Rounded to two decimals; null without reviews' }),
+  reviewCount: Type.Integer({ minimum: 0 }),
+  ownerId: Id,
+  createdAt: Timestamp,
+  updatedAt: Timestamp
+}, { $id: 'Book', title: 'Book', additionalProperties: false })
+
+export type BookView = Static<typeof BookSchema>
+
+/** The columns a `BookView` is made from; select them from `books` inner-joined with `authors`. */
+export const bookViewColumns = {
+  id: books.id,
+  title: books.title,
+  isbn: books.isbn,
+  genre: books.genre,
+  publicationYear: books.publicationYear,
+  publicationDate: books.publicationDate,
+  authorId: authors.id,
+  authorName: authors.name,
+  totalCopies: books.totalCopies,
+  availableCopies: books.availableCopies,
+  averageRating: books.averageRating,
+  reviewCount: books.reviewCount,
+  ownerId: books.ownerId,
+  createdAt: books.createdAt,
+  updatedAt: books.updatedAt
+}
+
+export interface BookViewRow {
+  id: number
+  title: string
+  isbn: string
+  genre: string | null
+  publicationYear: number
+  publicationDate: string | null
+  authorId: number
+  authorName: string
+  totalCopies: number
+  availableCopies: number
+  averageRating: number | null
+  reviewCount: number
+  ownerId: number
+  createdAt: Date
+  updatedAt: Date
+}
+
+export function toBookView ({ authorId, authorName, averageRating, createdAt, updatedAt, ...book }: BookViewRow): BookView {
+  return {
+    ...book,
+    author: { id: authorId, name: authorName },
+    averageRating: averageRating === null ? null : Number(averageRating),
+    createdAt: createdAt.toISOString(),
+    updatedAt: updatedAt.toISOString()
+  }
+}

@@ -1,0 +1,276 @@
+import { and, asc, count, desc, eq, gt, gte, isNull, like, lte, or, sql, type SQL } from 'drizzle-orm'
+import type { Pool, RowDataPacket } from 'mysql2/promise'
+import { connectedDrizzle, type Database } from '../../db/client.js'
+import { containsPattern, type Executor } from '../../db/query-helpers.js'
+import { authors, books } from '../../db/schema/index.js'
+import { ApiError, forbidden, notFound } from '../../lib/problem.js'
+import { pageOffset, type Pagination } from '../../schemas/common.js'
+import { bookViewColumns, toBookView, type BookView } from './book-view.js'
+import type { BookListFilters, BookSort } from './schemas.js'
+
+/** Who is asking, as the auth hooks established. */
+export interface Caller {
+  userId: number
+  role: 'user' | 'admin'
+}
+
+export const activeBook = (id: number) => and(eq(books.id, id), isNull(books.deletedAt))
+
+/** One book as the API shows it, or `undefined` (a soft-deleted one too, unless `includeDeleted`). */
+export async function findBookView (db: Executor, id: number, { includeDeleted = false } = {}): Promise<BookView | undefined> {
+  const [row] = await db.select(bookViewColumns).from(books)
+    .innerJoin(authors, eq(authors.id, books.authorId))
+    .where(includeDeleted ? eq(books.id, id) : activeBook(id))
+  return row === undefined ? undefined : toBookView(row)
+}
+
+export async function getBookView (db: Executor, id: number): Promise<BookView> {
+  const book = await findBookView(db, id)
+  if (book === undefined) throw notFound('Book')
+  return book
+}
+
+const sortOrders: Record<BookSort, SQL[]> = {
+  title: [asc(books.title), asc(books.id)],
+  '-title': [desc(books.title), desc(books.id)],
+  publicationYear: [asc(books.publicationYear), asc(books.id)],
+  '-publicationYear': [desc(books.publicationYear), desc(books.id)],
+  createdAt: [asc(books.createdAt), asc(books.id)],
+  '-createdAt': [desc(books.createdAt), desc(books.id)],
+  // Unrated books (NULL) last in both directions; MySQL sorts NULL last in a descending order already,
+  // which lets (deleted_at, genre, average_rating) serve a genre page without a filesort.
+  rating: [sql`${books.averageRating} is null`, asc(books.averageRating), asc(books.id)],
+  '-rating': [desc(books.averageRating), desc(books.id)]
+}
+
+/** A page of active books (optionally only `ownerId`'s): one query for the rows, one for the count. */
+export async function listBooks (db: Database, filters: BookListFilters & Pagination, { ownerId }: { ownerId?: number } = {}) {
+  const conditions: (SQL | undefined)[] = [isNull(books.deletedAt)]
+  if (ownerId !== undefined) conditions.push(eq(books.ownerId, ownerId))
+  if (filters.q !== undefined) {
+    const pattern = containsPattern(filters.q)
+    conditions.push(or(like(books.title, pattern), like(authors.name, pattern)))
+  }
+  if (filters.genre !== undefined) conditions.push(eq(books.genre, filters.genre))
+  if (filters.authorId !== undefined) conditions.push(eq(books.authorId, filters.authorId))
+  if (filters.yearFrom !== undefined) conditions.push(gte(books.publicationYear, filters.yearFrom))
+  if (filters.yearTo !== undefined) conditions.push(lte(books.publicationYear, filters.yearTo))
+  if (filters.available === true) conditions.push(gt(books.availableCopies, 0))
+  if (filters.available === false) conditions.push(eq(books.availableCopies, 0))
+  const where = and(...conditions)
+
+  const [rows, [total]] = await Promise.all([
+    db.select(bookViewColumns).from(books)
+      .innerJoin(authors, eq(authors.id, books.authorId))
+      .where(where)
+      .orderBy(...sortOrders[filters.sort ?? '-createdAt'])
+      .limit(filters.pageSize)
+      .offset(pageOffset(filters)),
+    // The count needs the authors only to match `q` against their names.
+    filters.q === undefined
+      ? db.select({ count: count() }).from(books).where(where)
+      : db.select({ count: count() }).from(books).innerJoin(authors, eq(authors.id, books.authorId)).where(where)
+  ])
+  return { items: rows.map(toBookView), total: total?.count ?? 0 }
+}
+
+/**
+ * The author a write refers to: `authorId` must exist (404 otherwise); `author` is a name, matched
+ * case-insensitively (the oldest match wins) or created.
+ */
+export async function resolveAuthor (tx: Executor, choice: { authorId?: number | undefined, author?: string | undefined }): Promise<number> {
+  if (choice.authorId !== undefined) {
+    const [found] = await tx.select({ id: authors.id }).from(authors).where(eq(authors.id, choice.authorId))
+    if (found === undefined) throw notFound('Author')
+    return found.id
+  }
+  const name = (choice.author ?? '').trim()
+  const [existing] = await tx.select({ id: authors.id }).from(authors)
+    .where(sql`lower(${authors.name}) = lower(${name})`)
+    .orderBy(asc(authors.id))
+    .limit(1)
+  if (existing !== undefined) return existing.id
+  const [created] = await tx.insert(authors).values({ name }).$returningId()
+  if (created === undefined) throw new Error('author insert returned no id')
+  return created.id
+}
+
+const authorLockName = "sha1(concat(database(), ':author:', lower(trim(?))))"
+
+/**
+ * Runs `work` while holding a named lock on an author name (GET_LOCK on a connection of its own),
+ * so that requests racing to find-or-create the same new author create it once: the lock is released
+ * only after `work`'s transaction has committed. Without a name, `work` runs on the shared pool.
+ */
+export async function withAuthorNameLock<T> (db: Database, pool: Pool, name: string | undefined, work: (db: Database) => Promise<T>): Promise<T> {
+  if (name === undefined) return work(db)
+  const connection = await pool.getConnection()
+  try {
+    const [rows] = await connection.query<RowDataPacket[]>(`select get_lock(${authorLockName}, 10) as locked`, [name])
+    if (Number(rows[0]?.locked) !== 1) {
+      throw new ApiError('SERVICE_UNAVAILABLE', 'The catalogue is busy; try again shortly', { headers: { 'retry-after': '1' } })
+    }
+    try {
+      return await work(connectedDrizzle(connection))
+    } finally {
+      await connection.query(`do release_lock(${authorLockName})`, [name])
+    }
+  } finally {
+    connection.release()
+  }
+}
+
+export interface NewBookValues {
+  title: string
+  isbn: string
+  publicationYear: number
+  publicationDate: string | null
+  genre: string | null
+  totalCopies: number
+  ownerId: number
+}
+
+export async function insertBook (db: Database, values: NewBookValues, author: { authorId?: number | undefined, author?: string | undefined }): Promise<number> {
+  return db.transaction(async (tx) => {
+    const authorId = await resolveAuthor(tx, author)
+    const [created] = await tx.insert(books).values({ ...values, authorId, availableCopies: values.totalCopies }).$returningId()
+    if (created === undefined) throw new Error('book insert returned no id')
+    return created.id
+  })
+}
+
+export interface BookChanges {
+  title?: string
+  isbn?: string
+  publicationYear?: number
+  publicationDate?: string | null
+  genre?: string | null
+  authorId?: number | undefined
+  author?: string | undefined
+  totalCopies?: number
+  availableCopies?: number
+}
+
+interface CopyState {
+  totalCopies: number
+  availableCopies: number
+  borrowedCopies: number
+  setAsideCopies: number
+}
+
+/**
+ * The copy counts after a change of `totalCopies` and/or (admins) `availableCopies`, keeping
+ * `available + borrowed + setAside = total`. Throws the contract's 409s when the change cannot fit.
+ */
+export function nextCopies (current: CopyState, totalCopies: number | undefined, availableCopies: number | undefined): CopyState {
+  const total = totalCopies ?? current.totalCopies
+  const borrowed = current.borrowedCopies
+  if (total < borrowed) {
+    throw new ApiError('COPIES_BELOW_BORROWED', `totalCopies cannot go below the ${borrowed} copies out on loan`)
+  }
+  if (availableCopies !== undefined) {
+    if (availableCopies < 0 || availableCopies > total - borrowed) {
+      throw new ApiError('COPIES_OUT_OF_RANGE', `availableCopies must be between 0 and ${total - borrowed} (totalCopies − copies on loan)`)
+    }
+    return { totalCopies: total, availableCopies, borrowedCopies: borrowed, setAsideCopies: total - borrowed - availableCopies }
+  }
+  // Copies added or removed go onto or come off the shelf; when the shelf runs out, off the set-aside ones.
+  const available = current.availableCopies + (total - current.totalCopies)
+  return available >= 0
+    ? { totalCopies: total, availableCopies: available, borrowedCopies: borrowed, setAsideCopies: current.setAsideCopies }
+    : { totalCopies: total, availableCopies: 0, borrowedCopies: borrowed, setAsideCopies: total - borrowed }
+}
+
+/**
+ * Applies a PUT/PATCH under a row lock (SELECT … FOR UPDATE), so a borrow or return racing with it
+ * waits and the copy accounting is computed from the counts it will actually change.
+ */
+export async function updateBook (db: Database, id: number, changes: BookChanges, caller: Caller): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [current] = await tx.select({
+      ownerId: books.ownerId,
+      totalCopies: books.totalCopies,
+      availableCopies: books.availableCopies,
+      borrowedCopies: books.borrowedCopies,
+      setAsideCopies: books.setAsideCopies
+    }).from(books).where(activeBook(id)).for('update')
+    if (current === undefined) throw notFound('Book')
+    if (current.ownerId !== caller.userId && caller.role !== 'admin') throw forbidden('Only the owner of the book or an admin may change it')
+    if (changes.availableCopies !== undefined && caller.role !== 'admin') throw forbidden('Only an admin may set availableCopies')
+
+    const { author, authorId, totalCopies, availableCopies, ...described } = changes
+    const copies = totalCopies === undefined && availableCopies === undefined
+      ? undefined
+      : nextCopies(current, totalCopies, availableCopies)
+    const copyColumns = copies === undefined
+      ? {}
+      : { totalCopies: copies.totalCopies, availableCopies: copies.availableCopies, setAsideCopies: copies.setAsideCopies }
+    const newAuthorId = authorId === undefined && author === undefined
+      ? {}
+      : { authorId: await resolveAuthor(tx, { authorId, author }) }
+    await tx.update(books).set({ ...described, ...copyColumns, ...newAuthorId }).where(eq(books.id, id))
+  })
+}
+
+/** Who owns an active book, or 404. */
+async function requireActiveBook (db: Executor, id: number) {
+  const [book] = await db.select({ ownerId: books.ownerId }).from(books).where(activeBook(id))
+  if (book === undefined) throw notFound('Book')
+  return book
+}
+
+/** Soft delete in one conditional UPDATE: it only happens while no copy is out on loan. */
+export async function softDeleteBook (db: Database, id: number, caller: Caller): Promise<void> {
+  const book = await requireActiveBook(db, id)
+  if (book.ownerId !== caller.userId && caller.role !== 'admin') throw forbidden('Only the owner of the book or an admin may delete it')
+  const [result] = await db.update(books)
+    .set({ deletedAt: new Date() })
+    .where(and(activeBook(id), eq(books.borrowedCopies, 0)))
+  if (result.affectedRows === 1) return
+  await requireActiveBook(db, id)
+  throw new ApiError('BOOK_HAS_ACTIVE_BORROWS', 'The book has copies out on loan; it can be deleted once they are returned')
+}
+
+/** Undoes a soft delete (idempotent on an active book); the ISBN's unique key answers ISBN_TAKEN. */
+export async function restoreBook (db: Database, id: number): Promise<BookView> {
+  const existing = await findBookView(db, id, { includeDeleted: true })
+  if (existing === undefined) throw notFound('Book')
+  await db.update(books).set({ deletedAt: null }).where(and(eq(books.id, id), sql`${books.deletedAt} is not null`))
+  return getBookView(db, id)
+}
+
+/**
+ * Active books with copies on the shelf, grouped by genre. One query: the per-genre totals are a
+ * GROUP BY subquery joined back to its books (null-safe, so books without a genre form a group too).
+ */
+export async function availableByGenre (db: Database) {
+  const onShelf = and(isNull(books.deletedAt), gt(books.availableCopies, 0))
+  const totals = db.select({
+    genre: books.genre,
+    total: sql<string>`sum(${books.availableCopies})`.as('total')
+  }).from(books).where(onShelf).groupBy(books.genre).as('genre_totals')
+  const rows = await db.select({
+    genre: totals.genre,
+    total: totals.total,
+    id: books.id,
+    title: books.title,
+    authorId: authors.id,
+    authorName: authors.name,
+    availableCopies: books.availableCopies
+  }).from(totals)
+    .innerJoin(books, sql`${books.genre} <=> ${totals.genre}`)
+    .innerJoin(authors, eq(authors.id, books.authorId))
+    .where(onShelf)
+    .orderBy(sql`${totals.genre} is null`, asc(totals.genre), asc(books.title), asc(books.id))
+
+  const shelves: { genre: string | null, availableCopies: number, books: { id: number, title: string, author: { id: number, name: string }, availableCopies: number }[] }[] = []
+  for (const row of rows) {
+    let shelf = shelves.at(-1)
+    if (shelf === undefined || shelf.genre !== row.genre) {
+      shelf = { genre: row.genre, availableCopies: Number(row.total), books: [] }
+      shelves.push(shelf)
+    }
+    shelf.books.push({ id: row.id, title: row.title, author: { id: row.authorId, name: row.authorName }, availableCopies: row.availableCopies })
+  }
+  return shelves
+}

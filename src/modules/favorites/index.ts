@@ -1,0 +1,50 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { bearerSecurity } from '../../plugins/docs.js'
+import { NoContent, PaginationQuery, pageOf, problemResponses } from '../../schemas/common.js'
+import { addFavorite, listFavorites, removeFavorite } from './repository.js'
+import { BookIdParams, FavoriteBookSchema, FavoritePage } from './schemas.js'
+
+const favoritesModule: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/favorites', {
+    onRequest: app.authenticate,
+    schema: {
+      summary: 'List the caller’s favourite books, newest favourite first',
+      tags: ['Favorites'],
+      security: bearerSecurity,
+      querystring: PaginationQuery,
+      response: { 200: FavoritePage }
+    }
+  }, async (request) => {
+    const { items, total } = await listFavorites(app.db, request.auth.userId, request.query)
+    return pageOf(items, total, request.query)
+  })
+
+  app.post('/favorites/:bookId', {
+    onRequest: app.authenticate,
+    schema: {
+      summary: 'Make a book a favourite; answers the book with favoritedAt',
+      tags: ['Favorites'],
+      security: bearerSecurity,
+      params: BookIdParams,
+      response: { 201: FavoriteBookSchema, ...problemResponses(404, 409) }
+    }
+  }, async (request, reply) => {
+    return reply.code(201).send(await addFavorite(app.db, request.auth.userId, request.params.bookId))
+  })
+
+  app.delete('/favorites/:bookId', {
+    onRequest: app.authenticate,
+    schema: {
+      summary: 'Remove a book from the caller’s favourites',
+      tags: ['Favorites'],
+      security: bearerSecurity,
+      params: BookIdParams,
+      response: { 204: NoContent, ...problemResponses(404) }
+    }
+  }, async (request, reply) => {
+    await removeFavorite(app.db, request.auth.userId, request.params.bookId)
+    return reply.code(204).send(null)
+  })
+}
+
+export default favoritesModule

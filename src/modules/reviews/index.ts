@@ -1,0 +1,81 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { bearerSecurity } from '../../plugins/docs.js'
+import { IdParams, NoContent, PaginationQuery, pageOf, problemResponses } from '../../schemas/common.js'
+import { createReview, deleteReview, listReviews, normalizeComment, updateReview } from './repository.js'
+import { BookReviewBody, ReviewBody, ReviewPage, ReviewReplaceBody, ReviewSchema } from './schemas.js'
+
+const reviewsModule: FastifyPluginAsyncTypebox = async (app) => {
+  app.post('/book/review', {
+    onRequest: app.requireVerified,
+    schema: {
+      summary: 'Review a book (one review per user and book)',
+      tags: ['Reviews'],
+      security: bearerSecurity,
+      body: BookReviewBody,
+      response: { 201: ReviewSchema, ...problemResponses(403, 404, 409) }
+    }
+  }, async (request, reply) => {
+    const { bookId, rating, comment } = request.body
+    return reply.code(201).send(await createReview(app.db, request.auth.userId, bookId, rating, normalizeComment(comment)))
+  })
+
+  app.get('/books/:id/reviews', {
+    schema: {
+      summary: 'List a book’s reviews, newest first',
+      tags: ['Reviews'],
+      security: [],
+      params: IdParams,
+      querystring: PaginationQuery,
+      response: { 200: ReviewPage, ...problemResponses(404) }
+    }
+  }, async (request) => {
+    const { items, total } = await listReviews(app.db, request.params.id, request.query)
+    return pageOf(items, total, request.query)
+  })
+
+  app.post('/books/:id/reviews', {
+    onRequest: app.requireVerified,
+    schema: {
+      summary: 'Review a book (one review per user and book)',
+      tags: ['Reviews'],
+      security: bearerSecurity,
+      params: IdParams,
+      body: ReviewBody,
+      response: { 201: ReviewSchema, ...problemResponses(403, 404, 409) }
+    }
+  }, async (request, reply) => {
+    const { rating, comment } = request.body
+    return reply.code(201).send(await createReview(app.db, request.auth.userId, request.params.id, rating, normalizeComment(comment)))
+  })
+
+  app.put('/reviews/:id', {
+    onRequest: app.authenticate,
+    schema: {
+      summary: 'Edit your review (author only); a comment left out becomes null',
+      tags: ['Reviews'],
+      security: bearerSecurity,
+      params: IdParams,
+      body: ReviewReplaceBody,
+      response: { 200: ReviewSchema, ...problemResponses(403, 404) }
+    }
+  }, async (request) => {
+    const { rating, comment } = request.body
+    return updateReview(app.db, request.params.id, request.auth, rating, normalizeComment(comment))
+  })
+
+  app.delete('/reviews/:id', {
+    onRequest: app.authenticate,
+    schema: {
+      summary: 'Delete a review (its author or an admin)',
+      tags: ['Reviews'],
+      security: bearerSecurity,
+      params: IdParams,
+      response: { 204: NoContent, ...problemResponses(403, 404) }
+    }
+  }, async (request, reply) => {
+    await deleteReview(app.db, request.params.id, request.auth)
+    return reply.code(204).send(null)
+  })
+}
+
+export default reviewsModule

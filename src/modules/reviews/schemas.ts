@@ -1,0 +1,36 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { Id, Page, Timestamp } from '../../schemas/common.js'
+
+const Rating = Type.Integer({ minimum: 1, maximum: 5 })
+const Comment = Type.Union([Type.String({ maxLength: 2000 }), Type.Null()], { description: 'Up to 2000 characters; empty or blank is stored as null' })
+
+export const ReviewSchema = Type.Object({
+  id: Id,
+  bookId: Id,
+  user: Type.Object({
+    id: Id,
+    username: Type.Union([Type.String({ maxLength: 50 }), Type.Null()])
+  }, { additionalProperties: false }),
+  rating: Rating,
+  comment: Type.Union([Type.String({ maxLength: 2000 }), Type.Null()]),
+  createdAt: Timestamp,
+  updatedAt: Timestamp
+}, { additionalProperties: false, title: 'Review' })
+export type ReviewView = Static<typeof ReviewSchema>
+
+export const ReviewPage = Page(ReviewSchema)
+
+export const ReviewBody = Type.Object({
+  rating: Rating,
+  comment: Type.Optional(Comment)
+}, { additionalProperties: false })
+export type ReviewInput = Static<typeof ReviewBody>
+
+export const BookReviewBody = Type.Object({
+  bookId: Id,
+  rating: Rating,
+  comment: Type.Optional(Comment)
+}, { additionalProperties: false })
+
+/** PUT replaces the review: a comment left out becomes null. */
+export const ReviewReplaceBody = ReviewBody
