@@ -1,0 +1,59 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { bearerSecurity } from '../../plugins/docs.js'
+import { Page, pageOf, problemResponses } from '../../schemas/common.js'
+import { parseWindow } from '../borrows/instants.js'
+import { listAdminBooks, listAllBorrows } from './repository.js'
+import { AdminBookSchema, AdminBooksQuery, AdminBorrowSchema, AdminBorrowsQuery, StatsQuery, StatsSchema } from './schemas.js'
+import { borrowStats } from './stats.js'
+
+const tags = ['Admin']
+
+/** Administration (books with their borrowers, every borrow) and borrowing statistics; admins only. */
+const adminModule: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/admin/books', {
+    onRequest: app.requireAdmin,
+    schema: {
+      summary: 'Every book with its borrow count and latest borrowers',
+      description: 'Books newest first; `status` picks active (default), soft-deleted or all. Each lists its latest `borrowsPerBook` borrows, newest first.',
+      tags,
+      security: bearerSecurity,
+      querystring: AdminBooksQuery,
+      response: { 200: Page(AdminBookSchema), ...problemResponses(403) }
+    }
+  }, async (request) => {
+    const { page, pageSize, status, borrowsPerBook } = request.query
+    const { items, total } = await listAdminBooks(app.db, { status, borrowsPerBook }, { page, pageSize })
+    return pageOf(items, total, { page, pageSize })
+  })
+
+  app.get('/admin/borrows', {
+    onRequest: app.requireAdmin,
+    schema: {
+      summary: 'Every borrow, with its user',
+      description: 'Newest first. `from` (inclusive) and `to` (exclusive) bound the borrow date.',
+      tags,
+      security: bearerSecurity,
+      querystring: AdminBorrowsQuery,
+      response: { 200: Page(AdminBorrowSchema), ...problemResponses(403) }
+    }
+  }, async (request) => {
+    const { page, pageSize, status, userId, bookId } = request.query
+    const window = parseWindow(request.query)
+    const { items, total } = await listAllBorrows(app.db, { userId, bookId, status, window }, { page, pageSize })
+    return pageOf(items, total, { page, pageSize })
+  })
+
+  app.get('/stats', {
+    onRequest: app.requireAdmin,
+    schema: {
+      summary: 'Borrowing statistics',
+      description: '`borrowCount`, `topBooks` and `topBorrowers` count the borrows made in the window [from, to); `returnedCount` and `averageBorrowDuration` the borrows returned in it. Without a window: all time.',
+      tags,
+      security: bearerSecurity,
+      querystring: StatsQuery,
+      response: { 200: StatsSchema, ...problemResponses(403) }
+    }
+  }, async (request) => await borrowStats(app.db, parseWindow(request.query), request.query.limit))
+}
+
+export default adminModule

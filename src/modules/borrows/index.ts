@@ -1,0 +1,112 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { notFound } from '../../lib/problem.js'
+import { bearerSecurity } from '../../plugins/docs.js'
+import { IdParams, Page, pageOf, problemResponses } from '../../schemas/common.js'
+import { parseWindow } from './instants.js'
+import { borrowRateLimit } from './rate-limit.js'
+import { borrowBook, findBorrowView, findOpenBorrowId, listBorrows, returnBorrow, toBorrowView } from './repository.js'
+import { BorrowBody, BorrowHistoryQuery, BorrowSchema } from './schemas.js'
+
+const tags = ['Borrows']
+
+/** Borrowing and returning copies, and the caller's borrow history. */
+const borrowsModule: FastifyPluginAsyncTypebox = async (app) => {
+  const rules = { maxOpenBorrows: app.config.MAX_OPEN_BORROWS, loanDays: app.config.LOAN_DAYS }
+  const limitBorrows = borrowRateLimit(app)
+  const borrowErrors = problemResponses(403, 404, 409)
+  const rateLimitNote = `At most ${app.config.BORROW_RATE_LIMIT_PER_HOUR} borrow requests an hour per user, over both borrow routes, refused ones included (429 RATE_LIMITED).`
+
+  async function borrowAndShow (userId: number, bookId: number) {
+    const id = await borrowBook(app.db, userId, bookId, rules)
+    const row = await findBorrowView(app.db, id)
+    if (row === undefined) throw notFound('Borrow')
+    return toBorrowView(row)
+  }
+
+  async function returnAndShow (borrowId: number, auth: { userId: number, role: string }) {
+    await returnBorrow(app.db, borrowId, { userId: auth.userId, isAdmin: auth.role === 'admin' })
+    const row = await findBorrowView(app.db, borrowId)
+    if (row === undefined) throw notFound('Borrow')
+    return toBorrowView(row)
+  }
+
+  app.post('/borrows', {
+    onRequest: app.requireVerified,
+    preValidation: limitBorrows,
+    schema: {
+      summary: 'Borrow a copy of a book',
+      description: `Takes one copy off the shelf for LOAN_DAYS days. 409 NO_COPIES_AVAILABLE when none is on the shelf, ALREADY_BORROWED when the caller already has this book, BORROW_LIMIT_REACHED at MAX_OPEN_BORROWS open borrows. ${rateLimitNote}`,
+      tags,
+      security: bearerSecurity,
+      body: BorrowBody,
+      response: { 201: BorrowSchema, ...borrowErrors }
+    }
+  }, async (request, reply) => {
+    reply.code(201)
+    return await borrowAndShow(request.auth.userId, request.body.bookId)
+  })
+
+  app.post('/books/:id/borrow', {
+    onRequest: app.requireVerified,
+    preValidation: limitBorrows,
+    schema: {
+      summary: 'Borrow a copy of this book',
+      description: `The same as POST /api/borrows, addressed by book. ${rateLimitNote}`,
+      tags,
+      security: bearerSecurity,
+      params: IdParams,
+      response: { 201: BorrowSchema, ...borrowErrors }
+    }
+  }, async (request, reply) => {
+    reply.code(201)
+    return await borrowAndShow(request.auth.userId, request.params.id)
+  })
+
+  app.post('/borrows/:id/return', {
+    onRequest: app.authenticate,
+    schema: {
+      summary: 'Return a borrow',
+      description: 'By its borrower or an admin. Another user\'s borrow is 404; a returned one 409 ALREADY_RETURNED.',
+      tags,
+      security: bearerSecurity,
+      params: IdParams,
+      response: { 200: BorrowSchema, ...problemResponses(404, 409) }
+    }
+  }, async (request) => await returnAndShow(request.params.id, request.auth))
+
+  app.post('/books/:id/return', {
+    onRequest: app.requireVerified,
+    schema: {
+      summary: 'Return your copy of this book',
+      description: 'Returns the caller\'s open borrow of the book; 404 when the caller has none.',
+      tags,
+      security: bearerSecurity,
+      params: IdParams,
+      response: { 200: BorrowSchema, ...problemResponses(403, 404, 409) }
+    }
+  }, async (request) => {
+    const borrowId = await findOpenBorrowId(app.db, request.auth.userId, request.params.id)
+    if (borrowId === undefined) throw notFound('Open borrow of this book')
+    return await returnAndShow(borrowId, request.auth)
+  })
+
+  app.get('/borrows', {
+    onRequest: app.authenticate,
+    schema: {
+      summary: 'Your borrow history',
+      description: 'The caller\'s borrows, newest first. `from` (inclusive) and `to` (exclusive) bound the borrow date.',
+      tags,
+      security: bearerSecurity,
+      querystring: BorrowHistoryQuery,
+      response: { 200: Page(BorrowSchema) }
+    }
+  }, async (request) => {
+    const { page, pageSize, status, genre, authorId, author, bookId } = request.query
+    const window = parseWindow(request.query)
+    const now = new Date()
+    const { rows, total } = await listBorrows(app.db, { userId: request.auth.userId, status, genre, authorId, author, bookId, window }, { page, pageSize }, now)
+    return pageOf(rows.map((row) => toBorrowView(row, now)), total, { page, pageSize })
+  })
+}
+
+export default borrowsModule
