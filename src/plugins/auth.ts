@@ -96,18 +96,21 @@ export default fp(async function authPlugin (app) {
 
   const ttlSeconds: Record<TokenKind, number> = { access: ACCESS_TOKEN_TTL, refresh: REFRESH_TOKEN_TTL }
 
-  /** The denylist and the user's session state, in one indexed query. */
+  /** The denylist and the user's session state, in one indexed query, prepared once (it runs on every authenticated request). */
+  const sessionQuery = app.db
+    .select({
+      role: users.role,
+      emailVerifiedAt: users.emailVerifiedAt,
+      tokenVersion: users.tokenVersion,
+      denylisted: sql<number>`exists(select 1 from ${revokedAccessTokens} where ${revokedAccessTokens.jti} = ${sql.placeholder('jti')})`
+    })
+    .from(users)
+    .where(eq(users.id, sql.placeholder('userId')))
+    .prepare()
+
   async function session (claims: TokenClaims, status: 400 | 401): Promise<AuthContext> {
     const userId = Number(claims.sub)
-    const [session] = await app.db
-      .select({
-        role: users.role,
-        emailVerifiedAt: users.emailVerifiedAt,
-        tokenVersion: users.tokenVersion,
-        denylisted: sql<number>`exists(select 1 from ${revokedAccessTokens} where ${revokedAccessTokens.jti} = ${claims.jti})`
-      })
-      .from(users)
-      .where(eq(users.id, userId))
+    const [session] = await sessionQuery.execute({ userId, jti: claims.jti })
     if (session === undefined || Number(session.denylisted) === 1 || session.tokenVersion !== claims.ver) {
       throw new ApiError('TOKEN_REVOKED', 'The token has been revoked; log in again', { status })
     }

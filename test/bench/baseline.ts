@@ -16,7 +16,7 @@ const bookColumns = '`books`.`id`, `books`.`title`, `books`.`isbn`, `books`.`gen
 export const bookSql = `select ${bookColumns} from \`books\` inner join \`authors\` on \`authors\`.\`id\` = \`books\`.\`author_id\` where (\`books\`.\`id\` = ? and \`books\`.\`deleted_at\` is null)`
 
 const favoritesFrom = 'from `favorites` inner join `books` on (`books`.`id` = `favorites`.`book_id` and `books`.`deleted_at` is null)'
-export const favoritesPageSql = `select ${bookColumns}, \`favorites\`.\`created_at\` ${favoritesFrom} inner join \`authors\` on \`authors\`.\`id\` = \`books\`.\`author_id\` where \`favorites\`.\`user_id\` = ? order by \`favorites\`.\`created_at\` desc, \`favorites\`.\`book_id\` desc limit ?`
+export const favoritesPageSql = `select ${bookColumns}, \`favorites\`.\`created_at\` ${favoritesFrom} inner join \`authors\` on \`authors\`.\`id\` = \`books\`.\`author_id\` where \`favorites\`.\`user_id\` = ? order by \`favorites\`.\`created_at\` desc, \`favorites\`.\`book_id\` desc limit ? offset ?`
 export const favoritesCountSql = `select count(*) ${favoritesFrom} where \`favorites\`.\`user_id\` = ?`
 
 type Cell = string | number | Date | null
@@ -77,11 +77,8 @@ async function main () {
     const page = positiveInteger(request.query.page, 1)
     const pageSize = Math.min(positiveInteger(request.query.pageSize, 20), 100)
     const offset = (page - 1) * pageSize
-    // As Drizzle writes it: no OFFSET clause for the first page.
-    const pageSql = offset === 0 ? favoritesPageSql : `${favoritesPageSql} offset ?`
-    const params = offset === 0 ? [userId, pageSize] : [userId, pageSize, offset]
     const [[rows], [counts]] = await Promise.all([
-      pool.query<Row[] & RowDataPacket[]>({ sql: pageSql, rowsAsArray: true }, params),
+      pool.query<Row[] & RowDataPacket[]>({ sql: favoritesPageSql, rowsAsArray: true }, [userId, pageSize, offset]),
       pool.query<Row[] & RowDataPacket[]>({ sql: favoritesCountSql, rowsAsArray: true }, [userId])
     ])
     const total = Number(counts[0]?.[0] ?? 0)

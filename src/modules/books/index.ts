@@ -6,7 +6,7 @@ import { IdParams, NoContent, Page, pageOf, problemResponses } from '../../schem
 import { BookSchema } from './book-view.js'
 import { normalizeIsbn } from './isbn.js'
 import {
-  availableByGenre, getBookView, insertBook, listBooks, restoreBook, softDeleteBook, updateBook, withAuthorNameLock,
+  availableByGenre, insertBook, listBooks, prepareBookRead, restoreBook, softDeleteBook, updateBook, withAuthorNameLock,
   type BookChanges
 } from './repository.js'
 import {
@@ -37,6 +37,8 @@ function checkAuthorChoice (body: { authorId?: number | undefined, author?: stri
 }
 
 const booksModule: FastifyPluginAsyncTypebox = async (app) => {
+  const readBook = prepareBookRead(app.db)
+
   app.get('/books', {
     schema: {
       summary: 'List active books (filter, sort, paginate)',
@@ -86,7 +88,7 @@ const booksModule: FastifyPluginAsyncTypebox = async (app) => {
       totalCopies: body.totalCopies ?? 1,
       ownerId: request.auth.userId
     }, body))
-    return reply.code(201).send(await getBookView(app.db, id))
+    return reply.code(201).send(await readBook(id))
   })
 
   app.get('/books/available-by-genre', {
@@ -106,7 +108,7 @@ const booksModule: FastifyPluginAsyncTypebox = async (app) => {
       params: IdParams,
       response: { 200: BookRef, ...problemResponses(404) }
     }
-  }, async (request) => getBookView(app.db, request.params.id))
+  }, async (request) => readBook(request.params.id))
 
   app.put('/books/:id', {
     onRequest: app.authenticate,
@@ -128,7 +130,7 @@ const booksModule: FastifyPluginAsyncTypebox = async (app) => {
       publicationDate: body.publicationDate ?? null
     }
     await withAuthorNameLock(app.db, app.pool, body.author, (db) => updateBook(db, request.params.id, changes, request.auth))
-    return getBookView(app.db, request.params.id)
+    return readBook(request.params.id)
   })
 
   app.patch('/books/:id', {
@@ -146,7 +148,7 @@ const booksModule: FastifyPluginAsyncTypebox = async (app) => {
     checkAuthorChoice(body, false)
     const changes: BookChanges = { ...body, ...(body.isbn === undefined ? {} : { isbn: parseIsbn(body.isbn) }) }
     await withAuthorNameLock(app.db, app.pool, body.author, (db) => updateBook(db, request.params.id, changes, request.auth))
-    return getBookView(app.db, request.params.id)
+    return readBook(request.params.id)
   })
 
   app.delete('/books/:id', {

@@ -1,10 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { bearerSecurity } from '../../plugins/docs.js'
 import { NoContent, PaginationQuery, pageOf, problemResponses } from '../../schemas/common.js'
-import { addFavorite, listFavorites, removeFavorite } from './repository.js'
+import { addFavorite, prepareFavoritesPage, removeFavorite } from './repository.js'
 import { BookIdParams, FavoriteBookSchema, FavoritePage } from './schemas.js'
 
 const favoritesModule: FastifyPluginAsyncTypebox = async (app) => {
+  const favoritesPage = prepareFavoritesPage(app.db)
+
   app.get('/favorites', {
     onRequest: app.authenticate,
     schema: {
@@ -15,7 +17,7 @@ const favoritesModule: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: FavoritePage }
     }
   }, async (request) => {
-    const { items, total } = await listFavorites(app.db, request.auth.userId, request.query)
+    const { items, total } = await favoritesPage(request.auth.userId, request.query)
     return pageOf(items, total, request.query)
   })
 

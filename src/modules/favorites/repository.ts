@@ -1,4 +1,4 @@
-import { and, count, desc, eq, isNull, sql } from 'drizzle-orm'
+import { and, count, desc, eq, isNull, sql, type Placeholder } from 'drizzle-orm'
 import type { Database } from '../../db/client.js'
 import { authors, books, favorites } from '../../db/schema/index.js'
 import { ApiError, notFound } from '../../lib/problem.js'
@@ -7,7 +7,7 @@ import { bookViewColumns, toBookView } from '../books/book-view.js'
 import { activeBook } from '../books/repository.js'
 import type { FavoriteBook } from './schemas.js'
 
-function favoriteQuery (db: Database, userId: number, bookId?: number) {
+function favoriteQuery (db: Database, userId: number | Placeholder, bookId?: number) {
   return db.select({ ...bookViewColumns, favoritedAt: favorites.createdAt })
     .from(favorites)
     .innerJoin(books, and(eq(books.id, favorites.bookId), isNull(books.deletedAt)))
@@ -18,18 +18,27 @@ function favoriteQuery (db: Database, userId: number, bookId?: number) {
 const toFavoriteBook = ({ favoritedAt, ...row }: Parameters<typeof toBookView>[0] & { favoritedAt: Date }): FavoriteBook =>
   ({ ...toBookView(row), favoritedAt: favoritedAt.toISOString() })
 
-/** The caller's favourites among active books, newest first (book id breaks ties). */
-export async function listFavorites (db: Database, userId: number, pagination: Pagination) {
-  const [rows, [total]] = await Promise.all([
-    favoriteQuery(db, userId)
-      .orderBy(desc(favorites.createdAt), desc(favorites.bookId))
-      .limit(pagination.pageSize)
-      .offset(pageOffset(pagination)),
-    db.select({ count: count() }).from(favorites)
-      .innerJoin(books, and(eq(books.id, favorites.bookId), isNull(books.deletedAt)))
-      .where(eq(favorites.userId, userId))
-  ])
-  return { items: rows.map(toFavoriteBook), total: total?.count ?? 0 }
+/**
+ * The caller's favourites among active books, newest first (book id breaks ties). Both queries are
+ * prepared once, so a page costs no SQL building per request.
+ */
+export function prepareFavoritesPage (db: Database) {
+  const pageQuery = favoriteQuery(db, sql.placeholder('userId'))
+    .orderBy(desc(favorites.createdAt), desc(favorites.bookId))
+    .limit(sql.placeholder('limit'))
+    .offset(sql.placeholder('offset'))
+    .prepare()
+  const countQuery = db.select({ count: count() }).from(favorites)
+    .innerJoin(books, and(eq(books.id, favorites.bookId), isNull(books.deletedAt)))
+    .where(eq(favorites.userId, sql.placeholder('userId')))
+    .prepare()
+  return async (userId: number, pagination: Pagination) => {
+    const [rows, [total]] = await Promise.all([
+      pageQuery.execute({ userId, limit: pagination.pageSize, offset: pageOffset(pagination) }),
+      countQuery.execute({ userId })
+    ])
+    return { items: rows.map(toFavoriteBook), total: total?.count ?? 0 }
+  }
 }
 
 /**
