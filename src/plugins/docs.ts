@@ -3,6 +3,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { RouteOptions } from 'fastify'
 import type { OpenAPIV3_1 as OpenAPI } from 'openapi-types'
 import fp from 'fastify-plugin'
+import helmet from 'helmet'
 import { problemResponses } from '../schemas/common.js'
 import { finishDocument } from './openapi-document.js'
 import { rateLimitExemptPaths } from './rate-limit.js'
@@ -79,8 +80,23 @@ export default fp(async function docsPlugin (app) {
     // Shared schemas keep their `$id` as their name under components.schemas.
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, index) => typeof json.$id === 'string' ? json.$id : `def-${index}` }
   })
+  // Swagger UI is a page: helmet's document headers, with a CSP that lets it run its inline scripts and
+  // styles. They replace the API's stricter set (security.ts) on the /docs routes only.
+  const pageHeaders = helmet({
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'validator.swagger.io'],
+        // Served over plain HTTP in development; TLS termination is the proxy's job.
+        upgradeInsecureRequests: null
+      }
+    }
+  })
   await app.register(swaggerUi, {
     routePrefix: '/docs',
+    uiHooks: { onRequest: (request, reply, done) => { pageHeaders(request.raw, reply.raw, () => { done() }) } },
     uiConfig: { deepLinking: true, tryItOutEnabled: false, persistAuthorization: true },
     staticCSP: false
   })

@@ -3,16 +3,33 @@ import { build } from '../helpers/index.js'
 
 t.test('security headers are on every response, errors included', async (t) => {
   const app = await build(t)
-  for (const url of ['/health', '/api/unknown']) {
+  for (const url of ['/health', '/api/unknown', '/api/books/1']) {
     const response = await app.inject(url)
     t.equal(response.headers['x-content-type-options'], 'nosniff', url)
-    t.equal(response.headers['x-frame-options'], 'SAMEORIGIN', url)
+    t.equal(response.headers['x-frame-options'], 'DENY', url)
     t.match(response.headers['strict-transport-security'], /max-age=/, url)
-    t.match(response.headers['content-security-policy'], /default-src 'self'/, url)
+    t.equal(response.headers['content-security-policy'], "default-src 'none';frame-ancestors 'none'", `${url}: a JSON answer may load and embed nothing`)
+    t.equal(response.headers['referrer-policy'], 'no-referrer', url)
+    t.equal(response.headers['cross-origin-resource-policy'], 'same-origin', url)
+    t.equal(response.headers['x-dns-prefetch-control'], undefined, `${url}: no headers meant for pages`)
     t.match(response.headers['x-request-id'], /^[0-9a-f-]{36}$/, url)
   }
   const traced = await app.inject({ url: '/health', headers: { 'x-request-id': 'edge-1234' } })
   t.equal(traced.headers['x-request-id'], 'edge-1234', 'a well-formed incoming request id is kept')
+})
+
+t.test('Swagger UI gets the page headers, with a CSP that lets it run', async (t) => {
+  const app = await build(t)
+  for (const url of ['/docs', '/docs/static/index.html', '/docs/json']) {
+    const response = await app.inject(url)
+    t.ok(response.statusCode < 400, `${url} answers (${response.statusCode})`)
+    const csp = response.headers['content-security-policy']
+    t.match(csp, /default-src 'self'/, url)
+    t.match(csp, /script-src 'self' 'unsafe-inline'/, url)
+    t.notMatch(csp, /default-src 'none'/, `${url}: the API's policy is replaced, not merged`)
+    t.equal(response.headers['x-frame-options'], 'SAMEORIGIN', url)
+    t.equal(response.headers['x-content-type-options'], 'nosniff', url)
+  }
 })
 
 t.test('CORS is off unless CORS_ORIGINS allows the origin', async (t) => {
