@@ -55,9 +55,10 @@ export async function buildApp (config: Config, { loggerInstance }: BuildOptions
   // hold the process open until their timeout.
   let closing = false
   app.addHook('preClose', async () => { closing = true })
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id)
     if (closing) reply.header('connection', 'close')
+    done(null, payload)
   })
 
   await app.register(configPlugin, { config })

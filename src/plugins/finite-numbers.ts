@@ -18,14 +18,14 @@ function nonFinitePaths (value: unknown, path: string, found: FieldError[], dept
  * validation, any non-finite number in params, query or body is refused like any invalid value.
  */
 export default fp(async function finiteNumbersPlugin (app) {
-  app.addHook('preHandler', async (request: FastifyRequest) => {
+  app.addHook('preHandler', (request: FastifyRequest, _reply, done) => {
     const errors = [
       ...nonFinitePaths(request.params, '/params', []),
       ...nonFinitePaths(request.query, '/querystring', []),
       ...nonFinitePaths(request.body, '/body', [])
     ]
-    if (errors.length > 0) {
-      throw new ApiError('VALIDATION_FAILED', `The request is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, { errors })
-    }
+    done(errors.length === 0
+      ? undefined
+      : new ApiError('VALIDATION_FAILED', `The request is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, { errors }))
   })
 }, { name: 'finite-numbers' })
