@@ -64,12 +64,22 @@ export interface BookViewRow {
   updatedAt: Date
 }
 
-export function toBookView ({ authorId, authorName, averageRating, createdAt, updatedAt, ...book }: BookViewRow): BookView {
+/** Spelled out rather than rest/spread: this runs for every book of every page, and a literal is several times faster. */
+export function toBookView (row: BookViewRow): BookView {
   return {
-    ...book,
-    author: { id: authorId, name: authorName },
-    averageRating: averageRating === null ? null : Number(averageRating),
-    createdAt: createdAt.toISOString(),
-    updatedAt: updatedAt.toISOString()
+    id: row.id,
+    title: row.title,
+    isbn: row.isbn,
+    genre: row.genre,
+    publicationYear: row.publicationYear,
+    publicationDate: row.publicationDate,
+    author: { id: row.authorId, name: row.authorName },
+    totalCopies: row.totalCopies,
+    availableCopies: row.availableCopies,
+    averageRating: row.averageRating === null ? null : Number(row.averageRating),
+    reviewCount: row.reviewCount,
+    ownerId: row.ownerId,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString()
   }
 }

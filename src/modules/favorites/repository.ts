@@ -3,7 +3,7 @@ import type { Database } from '../../db/client.js'
 import { authors, books, favorites } from '../../db/schema/index.js'
 import { ApiError, notFound } from '../../lib/problem.js'
 import { pageOffset, type Pagination } from '../../schemas/common.js'
-import { bookViewColumns, toBookView } from '../books/book-view.js'
+import { bookViewColumns, toBookView, type BookViewRow } from '../books/book-view.js'
 import { activeBook } from '../books/repository.js'
 import type { FavoriteBook } from './schemas.js'
 
@@ -15,8 +15,8 @@ function favoriteQuery (db: Database, userId: number | Placeholder, bookId?: num
     .where(and(eq(favorites.userId, userId), bookId === undefined ? undefined : eq(favorites.bookId, bookId)))
 }
 
-const toFavoriteBook = ({ favoritedAt, ...row }: Parameters<typeof toBookView>[0] & { favoritedAt: Date }): FavoriteBook =>
-  ({ ...toBookView(row), favoritedAt: favoritedAt.toISOString() })
+const toFavoriteBook = (row: BookViewRow & { favoritedAt: Date }): FavoriteBook =>
+  Object.assign(toBookView(row), { favoritedAt: row.favoritedAt.toISOString() })
 
 /**
  * The caller's favourites among active books, newest first (book id breaks ties). Both queries are
