@@ -1,6 +1,6 @@
 /** Child processes of the benchmark (the API and the baseline): start, wait until ready, always stop. */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
+import { connect, createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 export interface Child {
@@ -25,6 +25,18 @@ export async function freePort (): Promise<number> {
         else reject(new Error('no port'))
       })
     })
+  })
+}
+
+/** Whether something accepts TCP connections at the host and port of `url` (within half a second). */
+export async function answers (url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url)
+  return await new Promise((resolve) => {
+    const socket = connect({ host: hostname, port: Number(port), timeout: 500 })
+    const settle = (result: boolean) => { socket.destroy(); resolve(result) }
+    socket.once('connect', () => { settle(true) })
+    socket.once('timeout', () => { settle(false) })
+    socket.once('error', () => { settle(false) })
   })
 }
 

@@ -19,7 +19,8 @@ import { connectDatabase } from '../../src/db/client.js'
 import { parseDatabaseUrl } from '../../src/db/migrate.js'
 import { hashPassword } from '../../src/modules/accounts/passwords.js'
 import { load, merge, RssSampler, sequential, withoutTimes, type LoadResult, type SequentialResult } from './load.js'
-import { collectGarbage, freePort, loopDelay, startChild, startProfile, stopAll, stopProfile, waitUntilReady, type Child, type LoopDelay } from './processes.js'
+import { answers, collectGarbage, freePort, loopDelay, startChild, startProfile, stopAll, stopProfile, waitUntilReady, type Child, type LoopDelay } from './processes.js'
+import { rateLimitStorm, type RateLimitStormResult } from './rate-limit-storm.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 
@@ -37,6 +38,7 @@ Load:
   --rounds N         ours and the baseline's are measured in N alternating rounds of duration/N (default 3)
 Other:
   --database-url URL default mysql://root@127.0.0.1:3306/bookstore_bench
+  --redis-url URL    Redis for the rate-limiter storm (default redis://127.0.0.1:6379; in-memory if it does not answer)
   --skip-seed        reuse the database as it is (same scale as a previous run)
   --skip-build       use dist/ as it is instead of running npm run build
   --only a,b         run only these scenarios (keys as in results.json)
@@ -60,6 +62,7 @@ const { values: flags } = parseArgs({
     connections: { type: 'string', default: '64' },
     rounds: { type: 'string', default: '3' },
     'database-url': { type: 'string', default: 'mysql://root@127.0.0.1:3306/bookstore_bench' },
+    'redis-url': { type: 'string', default: 'redis://127.0.0.1:6379' },
     'skip-seed': { type: 'boolean', default: false },
     'skip-build': { type: 'boolean', default: false },
     only: { type: 'string' },
@@ -258,26 +261,34 @@ async function main (): Promise<void> {
 
   if (!flags['skip-build']) build()
 
-  const [apiPort, baselinePort] = [await freePort(), await freePort()]
-  const apiUrl = `http://127.0.0.1:${apiPort}`
+  const baselinePort = await freePort()
   const baselineUrl = `http://127.0.0.1:${baselinePort}`
   const profileDir = resolve(root, 'var/bench/profiles')
   if (flags['cpu-prof']) mkdirSync(profileDir, { recursive: true })
   const huge = '1000000000'
   const hashMode = flags['hash-on-loop'] ? ' (bcrypt on the event loop)' : flags['hash-threads'] === undefined ? '' : ` (bcrypt pool of ${flags['hash-threads']} threads)`
-  const api = startChild('API', [
-    '--import', pathToFileURL(resolve(root, 'test/bench/probe.js')).href,
-    ...startScriptNodeFlags(),
-    ...flags['node-options'].split(/\s+/).filter(Boolean),
-    'dist/server.js'
-  ], {
-    NODE_ENV: 'production',
-    PORT: String(apiPort),
-    HOST: '127.0.0.1',
-    DATABASE_URL: databaseUrl,
-    JWT_SECRET: randomBytes(32).toString('base64url'),
-    LOG_LEVEL: 'warn',
-    WEB_CONCURRENCY: '1',
+  /** The API as `npm start` runs it (its node flags, production mode), on a free port. */
+  const startApi = async (name: string, env: Record<string, string>) => {
+    const port = await freePort()
+    const child = startChild(name, [
+      '--import', pathToFileURL(resolve(root, 'test/bench/probe.js')).href,
+      ...startScriptNodeFlags(),
+      ...flags['node-options'].split(/\s+/).filter(Boolean),
+      'dist/server.js'
+    ], {
+      NODE_ENV: 'production',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: databaseUrl,
+      JWT_SECRET: randomBytes(32).toString('base64url'),
+      LOG_LEVEL: 'warn',
+      WEB_CONCURRENCY: '1',
+      ...env
+    }, root)
+    return { child, url: `http://127.0.0.1:${port}` }
+  }
+  // Limits raised out of the way: these scenarios measure the work, not the limiter.
+  const { child: api, url: apiUrl } = await startApi('API', {
     REDIS_URL: '',
     RATE_LIMIT_MAX: huge,
     AUTH_RATE_LIMIT_MAX: huge,
@@ -285,7 +296,7 @@ async function main (): Promise<void> {
     MAX_OPEN_BORROWS: huge,
     BENCH_HASH_THREADS: flags['hash-threads'] === undefined ? '' : String(wholeNumber('hash-threads', flags['hash-threads'])),
     BENCH_HASH_ON_LOOP: flags['hash-on-loop'] ? pathToFileURL(resolve(root, 'dist/modules/accounts/bcrypt-worker.js')).href : ''
-  }, root)
+  })
   const baseline = startChild('baseline', ['--import', 'tsx', 'test/bench/baseline.ts'], { PORT: String(baselinePort), DATABASE_URL: databaseUrl }, root)
   await Promise.all([waitUntilReady(api, `${apiUrl}/health`), waitUntilReady(baseline, `${baselineUrl}/health`)])
   console.log(`· API pid ${api.pid} on ${apiUrl}${hashMode}, baseline pid ${baseline.pid} on ${baselineUrl}`)
@@ -493,6 +504,27 @@ async function main (): Promise<void> {
     await timed('statsAllTimeSequential', 'GET /api/stats (all time)', 20, () => ({ url: `${apiUrl}/api/stats`, init: { headers: bearer(adminToken) } }))
   }
 
+  let limiterStorm: RateLimitStormResult | { error: string } | undefined
+  if (only === undefined || only.has('rateLimitStorm')) {
+    const redisUrl = await answers(flags['redis-url']) ? flags['redis-url'] : undefined
+    const limit = 300
+    console.log(`· a load test aimed at the rate limiter: a second API with RATE_LIMIT_MAX=${limit}${redisUrl === undefined ? ' (in-memory counters: Redis does not answer)' : ' and Redis'}, ${connections} connections of book reads from one client`)
+    try {
+      const startLimitedApi = async (env: Record<string, string>) => {
+        const started = await startApi('API (limited)', env)
+        await waitUntilReady(started.child, `${started.url}/health`)
+        return started
+      }
+      const result = await rateLimitStorm({ startApi: startLimitedApi, redisUrl, limit, connections, seconds, requests: bookRead })
+      limiterStorm = result
+      const codes = Object.entries(result.load.statusCodes).map(([code, n]) => `${code}×${n}`).join(' ')
+      console.log(`  ${result.load.rps.toFixed(0)} req/s, p50 ${ms(result.load.p50)} ms, p99 ${ms(result.load.p99)} ms [${codes}], ${result.load.errors} errors, ${result.load.timeouts} timeouts; /health during it: p50 ${ms(result.health.p50)} ms, p99 ${ms(result.health.p99)} ms`)
+    } catch (error) {
+      limiterStorm = { error: error instanceof Error ? error.message : String(error) }
+      console.log(`  FAILED: ${limiterStorm.error}`)
+    }
+  }
+
   rss.stop()
   const memoryAfterGc = await collectGarbage(api)
   if (memoryAfterGc !== undefined) console.log(`· API memory after a full GC (MB): ${JSON.stringify(memoryAfterGc)}`)
@@ -525,6 +557,8 @@ async function main (): Promise<void> {
     check('statistics (a month) p95 ms, one at a time', seq('statsMonthSequential')?.p95, '≤ 250', (v) => v <= 250, scaleNote),
     check('filtered book page p95 ms, one at a time', seq('bookListSequential')?.p95, '≤ 50', (v) => v <= 50, scaleNote),
     check('API max RSS MB under load', rss.overallMax, '≤ 200', (v) => v <= 200),
+    check('load aimed at the rate limiter: 2xx answers = RATE_LIMIT_MAX, the rest 429, no errors', limiterStorm === undefined || 'error' in limiterStorm ? null : Number(limiterStorm.exact), '= 1', (v) => v === 1),
+    check('/health p99 ms during that load', limiterStorm === undefined || 'error' in limiterStorm ? null : limiterStorm.health.p99, '≤ 100 (responsive)', (v) => v <= 100),
     check('catalogue p99 during a login storm ÷ alone', ratios.stormP99, '≤ 3', (v) => v <= 3, ratios.stormP99 === Number.POSITIVE_INFINITY ? 'no catalogue read was answered during the storm' : undefined)
   ]
 
@@ -534,6 +568,11 @@ async function main (): Promise<void> {
     console.log(`\nLogin storm: catalogue p99 ${ms(storm.alone.p99)} ms alone, ${ms(storm.during.p99)} ms beside ${stormLoginConnections} connections of logins (${storm.logins?.rps.toFixed(1) ?? '?'} logins/s, login p99 ${ms(storm.logins?.p99)} ms); catalogue req/s ${storm.alone.rps.toFixed(0)} → ${storm.during.rps.toFixed(0)}; API event loop during the storm p99 ${ms(storm.loopDuring?.p99)} ms, max ${ms(storm.loopDuring?.max)} ms`)
   } else if (storm?.error !== undefined) {
     console.log(`\nLogin storm: FAILED (${storm.error})`)
+  }
+  if (limiterStorm !== undefined) {
+    console.log('error' in limiterStorm
+      ? `\nRate-limiter storm: FAILED (${limiterStorm.error})`
+      : `\nRate-limiter storm (RATE_LIMIT_MAX=${limiterStorm.limit}${limiterStorm.sharedThroughRedis ? ', Redis' : ', in memory'}): ${limiterStorm.load.rps.toFixed(0)} req/s, p99 ${ms(limiterStorm.load.p99)} ms, ${Object.entries(limiterStorm.load.statusCodes).map(([code, n]) => `${code}×${n}`).join(' ')}, ${limiterStorm.load.errors} errors; /health p99 ${ms(limiterStorm.health.p99)} ms meanwhile`)
   }
   console.log('\nTargets')
   for (const target of targets) {
@@ -552,6 +591,7 @@ async function main (): Promise<void> {
     apiOutput: api.output,
     scenarios,
     loginStorm: storm ?? null,
+    rateLimitStorm: limiterStorm ?? null,
     sequential: sequentialResults,
     rss: { idleMb: idleRssMb, maxMb: rss.overallMax, afterFullGc: memoryAfterGc ?? null },
     ratios,
