@@ -21,6 +21,7 @@ import errorsPlugin, { sendProblem } from './plugins/errors.js'
 import finiteNumbersPlugin from './plugins/finite-numbers.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import redisPlugin from './plugins/redis.js'
+import requestBodiesPlugin from './plugins/request-bodies.js'
 import schemasPlugin from './plugins/schemas.js'
 import securityPlugin from './plugins/security.js'
 
@@ -63,6 +64,7 @@ export async function buildApp (config: Config, { loggerInstance }: BuildOptions
 
   await app.register(configPlugin, { config })
   await app.register(errorsPlugin)
+  await app.register(requestBodiesPlugin)
   await app.register(finiteNumbersPlugin)
   await app.register(schemasPlugin)
   await app.register(docsPlugin)

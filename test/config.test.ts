@@ -41,7 +41,8 @@ t.test('a bad or missing value is refused with a message naming the variable', a
     [{ PORT: 'abc' }, /PORT must be integer/],
     [{ PORT: '70000' }, /PORT must be <= 65535/],
     [{ DATABASE_URL: 'postgres://localhost/db' }, /DATABASE_URL must match/],
-    [{ JWT_SECRET: 'too-short' }, /JWT_SECRET must NOT have fewer than 32 characters/],
+    [{ JWT_SECRET: 'too-short' }, /JWT_SECRET must be at least 32 bytes/],
+    [{ JWT_SECRET: 'x'.repeat(31) }, /JWT_SECRET must be at least 32 bytes/],
     [{ NODE_ENV: 'production' }, /JWT_SECRET is required/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be equal to one of the allowed values/],
     [{ MAX_OPEN_BORROWS: '0' }, /MAX_OPEN_BORROWS must be >= 1/],
@@ -53,9 +54,11 @@ t.test('a bad or missing value is refused with a message naming the variable', a
   }
 })
 
-t.test('production accepts a strong secret', async (t) => {
+t.test('production accepts a strong secret, its length counted in bytes', async (t) => {
   const config = load({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) })
   t.equal(config.JWT_SECRET, 'x'.repeat(32))
+  const multibyte = 'ключ'.repeat(4) // 16 characters, 32 bytes in UTF-8
+  t.equal(load({ NODE_ENV: 'production', JWT_SECRET: multibyte }).JWT_SECRET, multibyte)
 })
 
 t.test('the server stops at start-up with the variable named', async (t) => {

@@ -33,11 +33,18 @@ export async function createOrPromoteAdmin (db: Database, { email, password }: {
   return 'created'
 }
 
+const usage = `Usage: npm run admin:create -- --email <email> --password <password>
+
+Creates a verified admin, or promotes and verifies the account that already uses the email
+(its password is then kept). Reads DATABASE_URL like the server and applies pending migrations first.`
+
 async function main () {
-  const { values } = parseArgs({ options: { email: { type: 'string' }, password: { type: 'string' } } })
-  if (values.email === undefined || values.password === undefined) {
-    throw new Error('Usage: npm run admin:create -- --email <email> --password <password>')
+  const { values } = parseArgs({ options: { email: { type: 'string' }, password: { type: 'string' }, help: { type: 'boolean', short: 'h' } } })
+  if (values.help === true) {
+    console.log(usage)
+    return
   }
+  if (values.email === undefined || values.password === undefined) throw new Error(usage)
   const { DATABASE_URL } = loadConfig()
   await migrateDatabase(DATABASE_URL)
   const { db, pool } = connectDatabase(DATABASE_URL, { connectionLimit: 1 })

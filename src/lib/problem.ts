@@ -107,5 +107,10 @@ export function buildProblem (code: ProblemCode, detail: string, { status = prob
   }
 }
 
+/** A 400 `VALIDATION_FAILED` listing each invalid field, worded like the schema validator's answers. */
+export function invalidRequest (errors: FieldError[]): ApiError {
+  return new ApiError('VALIDATION_FAILED', `The request is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, { errors })
+}
+
 export const notFound = (what: string) => new ApiError('NOT_FOUND', `${what} not found`)
 export const forbidden = (detail = 'You may not change this resource') => new ApiError('FORBIDDEN', detail)

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin'
 import { problemFromDatabaseError } from '../db/errors.js'
 import { redactUrl } from '../lib/logging.js'
-import { ApiError, type FieldError, type ProblemCode } from '../lib/problem.js'
+import { ApiError, invalidRequest, type FieldError, type ProblemCode } from '../lib/problem.js'
 
 /** The code for errors raised by Fastify and its plugins, which only carry a status. */
 const codeByStatus: Record<number, ProblemCode> = {
@@ -49,8 +49,7 @@ export function toApiError (error: FastifyError | Error): ApiError {
   if (error instanceof ApiError) return error
   const fastifyError = error as FastifyError
   if (fastifyError.validation !== undefined) {
-    const errors = fieldErrors(fastifyError.validation, fastifyError.validationContext)
-    return new ApiError('VALIDATION_FAILED', `The request is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, { errors })
+    return invalidRequest(fieldErrors(fastifyError.validation, fastifyError.validationContext))
   }
   const jwtCode = fastifyError.code === undefined ? undefined : jwtProblems[fastifyError.code]
   if (jwtCode !== undefined) return new ApiError(jwtCode, jwtCode === 'UNAUTHENTICATED' ? 'Authentication is required' : 'The access token is not valid')
@@ -68,7 +67,7 @@ export function toApiError (error: FastifyError | Error): ApiError {
   return new ApiError('INTERNAL', 'An unexpected error occurred; it has been logged')
 }
 
-/** Fastify's own 4xx messages are written for clients; `Body cannot be empty when …` and the like. */
+/** Fastify's own 4xx messages are written for clients: `Unsupported Media Type: application/xml` and the like. */
 function clientMessage (error: FastifyError): string {
   if (error instanceof SyntaxError) return 'The body is not valid JSON'
   return error.message.replace(/^FST_\w+: /, '')

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { ApiError, type FieldError } from '../lib/problem.js'
+import { invalidRequest, type FieldError } from '../lib/problem.js'
 
 /** Paths of the numbers in `value` that are not finite, e.g. `/body/bookId`. */
 function nonFinitePaths (value: unknown, path: string, found: FieldError[], depth = 0): FieldError[] {
@@ -26,6 +26,6 @@ export default fp(async function finiteNumbersPlugin (app) {
     ]
     done(errors.length === 0
       ? undefined
-      : new ApiError('VALIDATION_FAILED', `The request is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, { errors }))
+      : invalidRequest(errors))
   })
 }, { name: 'finite-numbers' })

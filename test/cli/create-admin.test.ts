@@ -38,3 +38,9 @@ t.test('a weak password or a bad email is refused and nothing is written', async
   await t.rejects(createOrPromoteAdmin(app.db, { email: 'not-an-email', password: 'a long and unusual passphrase' }), /Not an email/)
   t.same(await app.db.select().from(users), [])
 })
+
+t.test('--help explains the command; missing options print the same usage and fail', async (t) => {
+  const { stdout } = await run('npm', ['run', '--silent', 'admin:create', '--', '--help'])
+  t.match(stdout, /Usage: npm run admin:create -- --email <email> --password <password>/)
+  await t.rejects(run('npm', ['run', '--silent', 'admin:create', '--', '--email', 'boss@example.com']), { code: 1, stderr: /Usage: npm run admin:create/ })
+})

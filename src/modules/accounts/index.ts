@@ -12,7 +12,7 @@ import { schedulePurge } from './purge.js'
 import { createRegistration, type VerificationOutcome } from './registration.js'
 import { findUserById, updateUsername } from './repository.js'
 import {
-  Accepted, AccountCreated, ChangePasswordBody, EmailBody, LoginBody, LogoutBody, Me, RefreshBody, RegisterBody,
+  Accepted, AccountCreated, ChangePasswordBody, LoginBody, LogoutBody, LookupEmailBody, Me, RefreshBody, RegisterBody,
   ResetConfirmBody, TokenPair, TokenParams, TokenValid, UpdateMeBody, Verified, VerifyTokenBody, type MeView
 } from './schemas.js'
 import { createSessions } from './sessions.js'
@@ -94,7 +94,7 @@ const accountsModule: FastifyPluginAsyncTypebox = async (app) => {
       description: 'Always 202, whether or not the email belongs to an unverified account.',
       tags: ['Accounts'],
       security: [],
-      body: EmailBody,
+      body: LookupEmailBody,
       response: { 202: Accepted }
     }
   }, async (request, reply) => {
@@ -277,7 +277,7 @@ const accountsModule: FastifyPluginAsyncTypebox = async (app) => {
       description: 'Always 202, whether or not an account uses the email.',
       tags: ['Accounts'],
       security: [],
-      body: EmailBody,
+      body: LookupEmailBody,
       response: { 202: Accepted }
     }
   }, async (request, reply) => {

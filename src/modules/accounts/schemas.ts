@@ -50,7 +50,13 @@ export const UpdateMeBody = Type.Object({
   username: Type.Union([Username, Type.Null()], { description: 'null removes the username' })
 }, { additionalProperties: false })
 
-export const EmailBody = Type.Object({ email: Email }, { additionalProperties: false })
+/**
+ * An address to look up, not to store: any string is answered the same 202 (an address no account could
+ * have included), so these routes tell a caller nothing, and a typo is simply an address without mail.
+ */
+export const LookupEmailBody = Type.Object({
+  email: Type.String({ maxLength: 254, description: 'Compared lower-cased; one that matches no account is answered the same' })
+}, { additionalProperties: false })
 
 export const Accepted = Type.Object({
   message: Type.String({ maxLength: 300 })

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { ApiError } from '../../lib/problem.js'
+import { invalidRequest } from '../../lib/problem.js'
 import { bearerSecurity } from '../../plugins/docs.js'
 import { IdParams, NoContent, Page, pageOf, problemResponses } from '../../schemas/common.js'
 import { BookSchema } from './book-view.js'
@@ -20,9 +20,7 @@ const BookPage = Page(BookRef)
 function parseIsbn (input: string): string {
   const isbn = normalizeIsbn(input)
   if (isbn === undefined) {
-    throw new ApiError('VALIDATION_FAILED', 'The request is invalid: /body/isbn is not a valid ISBN-10 or ISBN-13', {
-      errors: [{ path: '/body/isbn', message: 'is not a valid ISBN-10 or ISBN-13 (wrong length, characters or check digit)' }]
-    })
+    throw invalidRequest([{ path: '/body/isbn', message: 'is not a valid ISBN-10 or ISBN-13 (wrong length, characters or check digit)' }])
   }
   return isbn
 }
@@ -32,7 +30,7 @@ function checkAuthorChoice (body: { authorId?: number | undefined, author?: stri
   const given = Number(body.authorId !== undefined) + Number(body.author !== undefined)
   if (given > 1 || (required && given === 0)) {
     const message = required ? 'must have exactly one of authorId and author' : 'must not have both authorId and author'
-    throw new ApiError('VALIDATION_FAILED', `The request is invalid: /body ${message}`, { errors: [{ path: '/body', message }] })
+    throw invalidRequest([{ path: '/body', message }])
   }
 }
 

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { ApiError } from '../../lib/problem.js'
+import { invalidRequest } from '../../lib/problem.js'
 
 const instantPattern = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+\- ]\d{2}:?\d{2})?)?$/
 
@@ -57,7 +57,7 @@ export function parseWindow (query: { from?: string | undefined, to?: string | u
     errors.push({ path: '/querystring/from', message: 'must not be after to' })
   }
   if (errors.length > 0) {
-    throw new ApiError('VALIDATION_FAILED', `The request is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, { errors })
+    throw invalidRequest(errors)
   }
   return { from, to }
 }

@@ -5,7 +5,7 @@ import { Type } from '@sinclair/typebox'
 import { create as contentDisposition } from 'content-disposition'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { StoredFile } from '../../db/schema/index.js'
-import { ApiError, forbidden, notFound } from '../../lib/problem.js'
+import { ApiError, forbidden, invalidRequest, notFound } from '../../lib/problem.js'
 import { bearerSecurity } from '../../plugins/docs.js'
 import type { AuthContext } from '../../plugins/auth.js'
 import { IdParams, NoContent, Page, PaginationQuery, ProblemSchema, pageOf, problemResponses } from '../../schemas/common.js'
@@ -203,8 +203,7 @@ const filesModule: FastifyPluginAsyncTypebox<FilesModuleOptions> = async (app, o
     if (request.body.filename !== undefined) {
       const filename = cleanFilename(request.body.filename)
       if (filename === undefined) {
-        const errors = [{ path: '/body/filename', message: 'has nothing left once path parts and control characters are removed' }]
-        throw new ApiError('VALIDATION_FAILED', `The request is invalid: ${errors[0]?.path} ${errors[0]?.message}`, { errors })
+        throw invalidRequest([{ path: '/body/filename', message: 'has nothing left once path parts and control characters are removed' }])
       }
       changes.filename = filename
     }

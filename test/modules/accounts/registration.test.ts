@@ -183,8 +183,14 @@ t.test('POST /api/verify-email/resend answers 202 whatever the email, and mails 
   await new Promise((resolve) => setTimeout(resolve, 200))
   t.equal(mail.stub.emails.length, countBefore, 'a verified account gets no new link')
 
+  const notAnAddress = await app.inject({ method: 'POST', url: '/api/verify-email/resend', payload: { email: 'not an address' } })
+  t.equal(notAnAddress.statusCode, 202, 'a string that is no address is answered like any unknown one')
+  t.same(notAnAddress.json(), unknown.json())
+
   const badBody = await app.inject({ method: 'POST', url: '/api/verify-email/resend', payload: { email: 'pending@example.com', extra: 1 } })
   t.equal(badBody.statusCode, 400)
+  const noEmail = await app.inject({ method: 'POST', url: '/api/verify-email/resend', payload: {} })
+  t.equal(noEmail.statusCode, 400)
 })
 
 t.test('a failing mail provider never fails the request', async (t) => {

@@ -1302,10 +1302,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /**
-                     * Format: email
-                     * @description Compared and stored lower-cased
-                     */
+                    /** @description Compared lower-cased; one that matches no account is answered the same */
                     email: string;
                 };
             };
@@ -3104,10 +3101,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /**
-                     * Format: email
-                     * @description Compared and stored lower-cased
-                     */
+                    /** @description Compared lower-cased; one that matches no account is answered the same */
                     email: string;
                 };
             };
