@@ -7,6 +7,7 @@ import helmet from 'helmet'
 import { problemResponses } from '../schemas/common.js'
 import { finishDocument } from './openapi-document.js'
 import { rateLimitExemptPaths } from './rate-limit.js'
+import { takesBody } from './request-bodies.js'
 
 export const bearerSecurity = [{ bearerAuth: [] }]
 
@@ -21,7 +22,7 @@ function operationId (method: string, url: string): string {
 /**
  * Completes each route's schema so the document (and the response checks in tests) never miss what
  * every route shares: an operationId, and the responses every route can give — 400 wherever there is
- * input, 413 and 415 wherever there is a body, 401 wherever a token is required, 429 under the rate
+ * input, 413 and 415 wherever a body is read, 401 wherever a token is required, 429 under the rate
  * limit, 500 and 503 (the database unreachable) always.
  */
 function completeRouteSchema (route: RouteOptions) {
@@ -31,9 +32,11 @@ function completeRouteSchema (route: RouteOptions) {
   schema.operationId ??= operationId(method, route.url)
   const security = schema.security as unknown[] | undefined
   const limited = route.config?.rateLimit !== false
+  // Every POST, PUT, PATCH and DELETE reads a body, declared or not (see request-bodies.ts).
+  const readsBody = schema.body !== undefined || takesBody(route)
   const common = problemResponses(
-    ...(schema.body !== undefined || schema.querystring !== undefined || schema.params !== undefined ? [400] : []),
-    ...(schema.body !== undefined ? [413, 415] : []),
+    ...(readsBody || schema.querystring !== undefined || schema.params !== undefined ? [400] : []),
+    ...(readsBody ? [413, 415] : []),
     ...(security !== undefined && security.length > 0 ? [401] : []),
     ...(limited ? [429] : []),
     500,

@@ -4,7 +4,8 @@ import { invalidRequest } from '../lib/problem.js'
 
 const methodsWithBodies = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
-function takesBody (route: RouteOptions): boolean {
+/** Whether Fastify reads a body for this route's methods. */
+export function takesBody (route: RouteOptions): boolean {
   const methods = Array.isArray(route.method) ? route.method : [route.method]
   return methods.some((method) => methodsWithBodies.has(method))
 }

@@ -37,9 +37,9 @@ t.test('favourites', async (t) => {
     t.equal((await app.inject({ url: '/api/favorites' })).statusCode, 401)
     t.equal((await app.inject({ method: 'DELETE', url: `/api/favorites/${book.id}` })).statusCode, 401)
     const withBody = await app.inject({ method: 'POST', url: `/api/favorites/${book.id}`, headers: bob.headers, payload: { bookId: book.id, userId: alice.id } })
-    t.equal(withBody.statusCode, 201, 'a stray body is ignored; favourites are always the caller’s')
-    t.equal(await favoritesOf(bob.id), 1)
-    await app.inject({ method: 'DELETE', url: `/api/favorites/${book.id}`, headers: bob.headers })
+    t.equal(withBody.statusCode, 400, 'a body naming another user is refused, never obeyed')
+    t.equal(await favoritesOf(alice.id), 1, 'alice keeps only the favourite she added')
+    t.equal(await favoritesOf(bob.id), 0)
   })
 
   t.test('10 parallel adds of the same book: exactly one 201', async (t) => {
