@@ -17,7 +17,7 @@ import configPlugin from './plugins/config.js'
 import dbPlugin from './plugins/db.js'
 import docsPlugin from './plugins/docs.js'
 import mailPlugin from './plugins/mail.js'
-import errorsPlugin, { sendProblem } from './plugins/errors.js'
+import errorsPlugin, { sendClientErrorProblem, sendProblem } from './plugins/errors.js'
 import finiteNumbersPlugin from './plugins/finite-numbers.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import redisPlugin from './plugins/redis.js'
@@ -49,6 +49,7 @@ export async function buildApp (config: Config, { loggerInstance }: BuildOptions
       customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true }
     },
     frameworkErrors: sendProblem,
+    clientErrorHandler: sendClientErrorProblem,
     return503OnClosing: true
   }).withTypeProvider<TypeBoxTypeProvider>()
 

@@ -1,8 +1,9 @@
+import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { problemFromDatabaseError } from '../db/errors.js'
 import { redactUrl } from '../lib/logging.js'
-import { ApiError, invalidRequest, type FieldError, type ProblemCode } from '../lib/problem.js'
+import { ApiError, buildProblem, invalidRequest, type FieldError, type ProblemCode } from '../lib/problem.js'
 
 /** The code for errors raised by Fastify and its plugins, which only carry a status. */
 const codeByStatus: Record<number, ProblemCode> = {
@@ -85,6 +86,25 @@ export function sendProblem (error: FastifyError | Error, request: FastifyReques
     .code(apiError.statusCode)
     .type('application/problem+json; charset=utf-8')
     .send(apiError.toProblem())
+}
+
+/**
+ * Requests Node's HTTP parser refuses (an unknown method such as `FOO`, broken framing, headers over the
+ * limit) never reach Fastify's routing; they are answered on the socket, as problem+json all the same.
+ */
+export function sendClientErrorProblem (error: Error & { code?: string }, socket: Socket) {
+  // A reset connection has nobody left to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return
+  const problem = error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+    ? buildProblem('REQUEST_TIMEOUT', 'The request was not received in time')
+    : error.code === 'HPE_HEADER_OVERFLOW'
+      ? buildProblem('HEADERS_TOO_LARGE', 'The request headers are too large')
+      : buildProblem('VALIDATION_FAILED', 'The request is not valid HTTP (an unknown method, or a malformed request line or header)')
+  if (socket.writable) {
+    const body = JSON.stringify(problem)
+    socket.write(`HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+  }
+  socket.destroy(error)
 }
 
 /**
