@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { splitList, type Config } from './config.js'
 import { loggerOptions } from './lib/logging.js'
+import { schemaController } from './lib/validators.js'
 import accountsModule from './modules/accounts/index.js'
 import adminModule from './modules/admin/index.js'
 import authorsModule from './modules/authors/index.js'
@@ -23,7 +24,7 @@ import rateLimitPlugin from './plugins/rate-limit.js'
 import redisPlugin from './plugins/redis.js'
 import requestBodiesPlugin from './plugins/request-bodies.js'
 import schemasPlugin from './plugins/schemas.js'
-import securityPlugin from './plugins/security.js'
+import securityPlugin, { securityHeaders } from './plugins/security.js'
 
 export interface BuildOptions {
   /** A logger to use instead of the one built from the config (tests pass one writing to a stream). */
@@ -31,6 +32,16 @@ export interface BuildOptions {
 }
 
 const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/
+
+/**
+ * Errors Fastify raises before routing (a malformed URL) skip every hook, so this answer adds the headers
+ * the hooks give every other one.
+ */
+function sendProblemBeforeRouting (error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  securityHeaders(request.raw, reply.raw, () => {})
+  reply.header('x-request-id', request.id)
+  return sendProblem(error, request, reply)
+}
 
 /** Builds the whole API from a validated configuration; `server.ts` only listens. */
 export async function buildApp (config: Config, { loggerInstance }: BuildOptions = {}): Promise<FastifyInstance> {
@@ -44,11 +55,8 @@ export async function buildApp (config: Config, { loggerInstance }: BuildOptions
       const incoming = request.headers['x-request-id']
       return typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : randomUUID()
     },
-    ajv: {
-      // Unknown properties are refused (400), never silently dropped: see `additionalProperties: false`.
-      customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true }
-    },
-    frameworkErrors: sendProblem,
+    schemaController,
+    frameworkErrors: sendProblemBeforeRouting,
     clientErrorHandler: sendClientErrorProblem,
     return503OnClosing: true
   }).withTypeProvider<TypeBoxTypeProvider>()
