@@ -1,9 +1,9 @@
 import t from 'tap'
 import { build } from '../helpers/index.js'
 
-t.test('security headers are on every response, errors included', async (t) => {
+t.test('security headers are on every response, errors included (before routing too)', async (t) => {
   const app = await build(t)
-  for (const url of ['/health', '/api/unknown', '/api/books/1']) {
+  for (const url of ['/health', '/api/unknown', '/api/books/1', '/api/books/%E0%A4%A']) {
     const response = await app.inject(url)
     t.equal(response.headers['x-content-type-options'], 'nosniff', url)
     t.equal(response.headers['x-frame-options'], 'SAMEORIGIN', url)
