@@ -2,7 +2,7 @@ import { Readable } from 'node:stream'
 import multipart from '@fastify/multipart'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { create as contentDisposition } from 'content-disposition'
+import contentDisposition from 'content-disposition'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { StoredFile } from '../../db/schema/index.js'
 import { ApiError, forbidden, invalidRequest, notFound } from '../../lib/problem.js'
@@ -264,7 +264,8 @@ const filesModule: FastifyPluginAsyncTypebox<FilesModuleOptions> = async (app, o
       reply.headers({
         ...common,
         'content-type': 'application/pdf',
-        'content-disposition': contentDisposition(file.filename, { type: 'attachment' })
+        // Always quoted, with an ASCII fallback beside the RFC 8187 `filename*` for non-ASCII names.
+        'content-disposition': contentDisposition(file.filename, { type: 'attachment', fallback: file.filename.replace(/[^\x20-\x7e]/g, '?') })
       })
       if (range === undefined) {
         reply.code(200).header('content-length', file.size)

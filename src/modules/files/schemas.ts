@@ -64,7 +64,7 @@ const headerValue = (value: string, description: string) => ({ type: 'string', e
 export const contentRangeHeader = (description: string) => headerPattern('^bytes ([0-9]+-[0-9]+|\\*)/[0-9]+$', 100, description)
 
 const downloadHeaders = {
-  'content-disposition': headerPattern('^attachment; filename=', 1200, 'attachment; filename="…"; filename*=UTF-8\'\'… (RFC 6266, RFC 8187)'),
+  'content-disposition': headerPattern('^attachment; filename="', 1200, 'attachment; filename="…"; filename*=UTF-8\'\'… (RFC 6266, RFC 8187)'),
   'content-length': { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Bytes in this response' },
   etag: headerPattern('^"[0-9a-f]{64}"$', 66, '"<sha256>": a strong validator for If-None-Match and If-Range'),
   'accept-ranges': headerValue('bytes', 'Single byte ranges are served'),

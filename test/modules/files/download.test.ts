@@ -30,6 +30,10 @@ t.test('non-ASCII names get an RFC 8187 filename* and an ASCII fallback', async 
   const { file } = await uploadPdf(app, alice, { filename: 'Résumé 日本.pdf' })
   const response = await app.inject({ url: file.downloadUrl, headers: alice.headers })
   t.equal(response.headers['content-disposition'], 'attachment; filename="R?sum? ??.pdf"; filename*=UTF-8\'\'R%C3%A9sum%C3%A9%20%E6%97%A5%E6%9C%AC.pdf')
+
+  const { file: plain } = await uploadPdf(app, alice, { filename: 'report.pdf' })
+  const plainResponse = await app.inject({ url: plain.downloadUrl, headers: alice.headers })
+  t.equal(plainResponse.headers['content-disposition'], 'attachment; filename="report.pdf"', 'a plain name is quoted too')
 })
 
 t.test('downloads need a token; unknown files are 404', async (t) => {
