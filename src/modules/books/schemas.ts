@@ -6,7 +6,7 @@ import { isbnInputPattern } from './isbn.js'
 
 export const maxCopies = 1_000_000
 
-const Title = Type.String({ minLength: 1, maxLength: 255 })
+const Title = Type.String({ minLength: 1, maxLength: 255, pattern: '\\S', description: 'Not blank' })
 const Isbn = Type.String({
   minLength: 10,
   maxLength: 17,
@@ -46,12 +46,16 @@ export const BookCreateBody = Type.Object({
 }, { additionalProperties: false, description: authorChoice })
 export type BookCreate = Static<typeof BookCreateBody>
 
-/** PUT replaces the description: `genre` and `publicationDate` become null when left out. */
+/**
+ * PUT replaces the description: `genre` and `publicationDate` become null when left out. The copy
+ * counts are inventory, not description: left out, they stay as they are (so a create body is a valid
+ * PUT body, and resending it never drops copies).
+ */
 export const BookReplaceBody = Type.Object({
   ...bookDescription,
-  totalCopies: Copies,
+  totalCopies: Type.Optional(Copies),
   availableCopies: Type.Optional(AdminAvailableCopies)
-}, { additionalProperties: false, description: `${authorChoice} Fields left out that may be null become null.` })
+}, { additionalProperties: false, description: `${authorChoice} Fields left out that may be null become null; totalCopies and availableCopies left out are kept.` })
 export type BookReplace = Static<typeof BookReplaceBody>
 
 export const BookPatchBody = Type.Partial(

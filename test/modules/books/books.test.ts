@@ -138,6 +138,10 @@ t.test('PUT and PATCH /api/books/:id', async (t) => {
     t.equal(response.statusCode, 200)
     t.match(response.json(), { title: 'Replaced', isbn: book.isbn, publicationYear: 1999, genre: null, publicationDate: null, author: { name: 'New Author' }, totalCopies: 4, availableCopies: 4 })
     t.not(response.json().author.id, book.author.id)
+
+    const withoutCopies = await app.inject({ method: 'PUT', url: `/api/books/${book.id}`, headers: alice.headers, payload: { title: 'Replaced again', isbn: book.isbn, publicationYear: 1999, author: 'New Author' } })
+    t.equal(withoutCopies.statusCode, 200, 'a create-shaped body is a valid replacement')
+    t.match(withoutCopies.json(), { title: 'Replaced again', totalCopies: 4, availableCopies: 4 }, 'copy counts left out are kept')
   })
 
   t.test('another user can change nothing (403) and an admin can', async (t) => {
@@ -163,6 +167,9 @@ t.test('PUT and PATCH /api/books/:id', async (t) => {
       ['unknown field', 'PATCH', { title: 'X', ownerId: bob.id }, 400, 'VALIDATION_FAILED'],
       ['readonly field', 'PATCH', { averageRating: 5 }, 400, 'VALIDATION_FAILED'],
       ['bad isbn', 'PATCH', { isbn: '1234567890' }, 400, 'VALIDATION_FAILED'],
+      ['blank title', 'PATCH', { title: '   ' }, 400, 'VALIDATION_FAILED'],
+      ['title of the wrong type', 'PATCH', { title: 12345 }, 400, 'VALIDATION_FAILED'],
+      ['copies as a string', 'PATCH', { totalCopies: '3' }, 400, 'VALIDATION_FAILED'],
       ['both authors', 'PATCH', { authorId: book.author.id, author: 'Y' }, 400, 'VALIDATION_FAILED'],
       ['incomplete put', 'PUT', { title: 'X' }, 400, 'VALIDATION_FAILED'],
       ['put without author', 'PUT', { title: 'X', isbn: book.isbn, publicationYear: 1, totalCopies: 1 }, 400, 'VALIDATION_FAILED'],
