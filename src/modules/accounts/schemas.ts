@@ -25,7 +25,7 @@ export const LinkToken = Type.String({ minLength: 1, maxLength: 256 })
 export const RegisterBody = Type.Object({
   email: Email,
   password: Password,
-  username: Type.Optional(Username)
+  username: Type.Optional(Type.Union([Username, Type.Null()], { description: 'Optional; left out or null, the account has none' }))
 }, { additionalProperties: false })
 export type RegisterInput = Static<typeof RegisterBody>
 

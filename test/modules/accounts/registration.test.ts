@@ -57,6 +57,9 @@ t.test('registration: username optional (null), duplicates refused, compat route
   const first = await app.inject({ method: 'POST', url: '/api/register', payload: { email: 'bob@example.com', password: strongPassword } })
   t.equal(first.statusCode, 201)
   t.equal(first.json().username, null)
+  const explicitNull = await app.inject({ method: 'POST', url: '/api/register', payload: { email: 'dora@example.com', password: strongPassword, username: null } })
+  t.equal(explicitNull.statusCode, 201, 'a form may send username: null')
+  t.equal(explicitNull.json().username, null)
 
   const sameEmail = await app.inject({ method: 'POST', url: '/api/register', payload: { email: 'BOB@example.com', password: strongPassword } })
   t.equal(sameEmail.statusCode, 409)
@@ -66,7 +69,7 @@ t.test('registration: username optional (null), duplicates refused, compat route
   const sameName = await app.inject({ method: 'POST', url: '/api/user/register', payload: { email: 'carol2@example.com', password: strongPassword, username: 'carol' } })
   t.equal(sameName.statusCode, 409)
   t.equal(sameName.json().code, 'USERNAME_TAKEN')
-  t.equal((await app.db.select().from(users)).length, 2, 'nothing stored on refusal')
+  t.equal((await app.db.select().from(users)).length, 3, 'nothing stored on refusal')
 
   const compat = await app.inject({ method: 'POST', url: '/api/user/register', payload: { email: 'dave@example.com', password: strongPassword } })
   t.equal(compat.statusCode, 201, '/api/user/register is the same operation')
