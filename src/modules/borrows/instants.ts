@@ -21,8 +21,11 @@ export function parseInstant (value: string): Date | undefined {
   const [, year, month, day, hour = '0', minute = '0', second = '0', fraction = '', offset = 'Z'] = match
   const parts = [year, month, day, hour, minute, second].map(Number) as [number, number, number, number, number, number]
   const [y, mo, d, h, mi, s] = parts
-  const utc = Date.UTC(y, mo - 1, d, h, mi, s, Number(fraction.padEnd(3, '0').slice(0, 3)))
-  const check = new Date(utc)
+  // Not Date.UTC: it reads the years 0–99 as 1900–1999.
+  const check = new Date(0)
+  check.setUTCFullYear(y, mo - 1, d)
+  check.setUTCHours(h, mi, s, Number(fraction.padEnd(3, '0').slice(0, 3)))
+  const utc = check.getTime()
   if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d ||
     check.getUTCHours() !== h || check.getUTCMinutes() !== mi || check.getUTCSeconds() !== s) {
     return undefined

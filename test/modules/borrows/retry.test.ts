@@ -29,6 +29,8 @@ t.test('parseInstant', async (t) => {
   t.equal(parseInstant('2025-01-31T12:30:00-0130')?.toISOString(), '2025-01-31T14:00:00.000Z')
   t.equal(parseInstant('2025-01-31T12:30:00 02:00')?.toISOString(), '2025-01-31T10:30:00.000Z', 'a + decoded as a space')
   t.equal(parseInstant('2024-02-29')?.toISOString(), '2024-02-29T00:00:00.000Z')
+  t.equal(parseInstant('0001-01-01')?.toISOString(), '0001-01-01T00:00:00.000Z', 'years below 100 are not read as 19xx')
+  t.equal(parseInstant('0099-12-31T23:59:59Z')?.toISOString(), '0099-12-31T23:59:59.000Z')
   for (const bad of ['2023-02-29', '2025-04-31', '2025-00-10', '2025-01-01T24:00:00Z', '2025-01-01T10:60Z', '2025-01-01T10:00:00+24:00', '20250101', '2025-01-01T10:00:00ZZ']) {
     t.equal(parseInstant(bad), undefined, bad)
   }
