@@ -1065,8 +1065,8 @@ export interface operations {
                     email: string;
                     /** @description 8 characters to 72 UTF-8 bytes; not your email, not a well-known common password */
                     password: string;
-                    /** @description 3–50 letters, digits, `_`, `.` or `-` */
-                    username?: string;
+                    /** @description Optional; left out or null, the account has none */
+                    username?: string | null;
                 };
             };
         };
@@ -1187,8 +1187,8 @@ export interface operations {
                     email: string;
                     /** @description 8 characters to 72 UTF-8 bytes; not your email, not a well-known common password */
                     password: string;
-                    /** @description 3–50 letters, digits, `_`, `.` or `-` */
-                    username?: string;
+                    /** @description Optional; left out or null, the account has none */
+                    username?: string | null;
                 };
             };
         };
@@ -3449,6 +3449,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @description Not blank */
                     title: string;
                     /**
                      * @description ISBN-10 or ISBN-13; hyphens and spaces allowed; the check digit is verified. Stored and returned as ISBN-13 digits.
@@ -3865,10 +3866,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description Exactly one of `authorId` (an existing author) and `author` (a name, found case-insensitively or created). Fields left out that may be null become null. */
+        /** @description Exactly one of `authorId` (an existing author) and `author` (a name, found case-insensitively or created). Fields left out that may be null become null; totalCopies and availableCopies left out are kept. */
         requestBody: {
             content: {
                 "application/json": {
+                    /** @description Not blank */
                     title: string;
                     /**
                      * @description ISBN-10 or ISBN-13; hyphens and spaces allowed; the check digit is verified. Stored and returned as ISBN-13 digits.
@@ -3884,7 +3886,7 @@ export interface operations {
                     /** @description An author name: the existing author of that name (case-insensitive) or a new one */
                     author?: string;
                     /** Format: int32 */
-                    totalCopies: number;
+                    totalCopies?: number;
                     /**
                      * Format: int32
                      * @description Admins only: copies on the shelf, 0 … totalCopies − copies on loan (the rest are set aside: lost, in repair); outside → 409 COPIES_OUT_OF_RANGE
@@ -4174,6 +4176,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @description Not blank */
                     title?: string;
                     /**
                      * @description ISBN-10 or ISBN-13; hyphens and spaces allowed; the check digit is verified. Stored and returned as ISBN-13 digits.
