@@ -75,7 +75,8 @@ const audience = 'bookstore-api'
 /** `Bearer <jwt>`, or the DRF-style `Token <jwt>`. */
 function extractAccessToken (request: FastifyRequest): string {
   const header = request.headers.authorization
-  if (header === undefined || header.trim() === '') throw new ApiError('UNAUTHENTICATED', 'Authentication is required: send Authorization: Bearer <access token>')
+  // A scheme with nothing after it (`Bearer `, as a client without a token yet sends it) is no credential.
+  if (header === undefined || /^\s*(?:(?:Bearer|Token)\s*)?$/i.test(header)) throw new ApiError('UNAUTHENTICATED', 'Authentication is required: send Authorization: Bearer <access token>')
   const match = /^(?:Bearer|Token)\s+(\S+)\s*$/i.exec(header)
   if (match?.[1] === undefined) throw new ApiError('TOKEN_INVALID', 'The Authorization header must be "Bearer <access token>"')
   return match[1]

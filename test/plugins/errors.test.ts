@@ -128,6 +128,9 @@ t.test('every error is problem+json with a stable code', async (t) => {
 
   t.test('authentication failures', async (t) => {
     t.match((await app.inject('/probe/me')).json(), { status: 401, code: 'UNAUTHENTICATED' })
+    for (const authorization of ['Bearer', 'Bearer ', 'token  ']) {
+      t.match((await app.inject({ url: '/probe/me', headers: { authorization } })).json(), { status: 401, code: 'UNAUTHENTICATED' }, `"${authorization}" carries no token`)
+    }
     t.match((await app.inject({ url: '/probe/me', headers: { authorization: 'Bearer nonsense' } })).json(), { status: 401, code: 'TOKEN_INVALID' })
     t.match((await app.inject({ url: '/probe/me', headers: { authorization: 'Basic abc' } })).json(), { status: 401, code: 'TOKEN_INVALID' })
     const reader = await createUser(app)
