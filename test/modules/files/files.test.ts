@@ -95,9 +95,9 @@ t.test('PATCH renames (cleaned) and attaches or detaches a book; others get 403 
   t.equal((await patch(owner, { ownerId: other.id })).statusCode, 400, 'no mass assignment')
   t.equal((await patch(owner, { filename: '' })).statusCode, 400)
   t.equal((await patch(owner, { size: 1 })).statusCode, 400)
-  t.equal((await app.inject({ method: 'PATCH', url: '/api/files/999999', headers: owner.headers, payload: {} })).statusCode, 404)
+  t.equal((await app.inject({ method: 'PATCH', url: '/api/files/999999', headers: owner.headers, payload: { filename: 'x.pdf' } })).statusCode, 404)
   t.match(await rowOf(file.id), { filename: 'final.pdf', bookId: null, ownerId: owner.id, size: file.size })
-  t.equal((await patch(owner, {})).statusCode, 200, 'an empty patch changes nothing')
+  t.equal((await patch(owner, {})).statusCode, 400, 'an empty patch is refused, as on books and /api/me')
 })
 
 t.test('PUT replaces the content: new bytes and hash, old bytes removed; others get 403', async (t) => {

@@ -8463,6 +8463,7 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description At least one field, as for every PATCH */
         requestBody: {
             content: {
                 "application/json": {
