@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { invalidRequest, type FieldError } from '../lib/problem.js'
 
-/** Paths of the numbers in `value` that are not finite, e.g. `/body/bookId`. */
+/** Paths of the numbers in `value` that are not finite, e.g. `/querystring/page`. */
 function nonFinitePaths (value: unknown, path: string, found: FieldError[], depth = 0): FieldError[] {
   if (typeof value === 'number' && !Number.isFinite(value)) {
     found.push({ path, message: 'must be a finite number' })
@@ -15,14 +15,14 @@ function nonFinitePaths (value: unknown, path: string, found: FieldError[], dept
 /**
  * Ajv's type coercion turns the strings "Infinity" and "1e309" into ±Infinity and then skips the
  * bounds of the property, so an integer parameter could reach the database as Infinity. After
- * validation, any non-finite number in params, query or body is refused like any invalid value.
+ * validation, any non-finite number in params or query is refused like any invalid value. Bodies are
+ * never coerced (see lib/validators.ts), and Ajv refuses a JSON number too large for a double.
  */
 export default fp(async function finiteNumbersPlugin (app) {
   app.addHook('preHandler', (request: FastifyRequest, _reply, done) => {
     const errors = [
       ...nonFinitePaths(request.params, '/params', []),
-      ...nonFinitePaths(request.query, '/querystring', []),
-      ...nonFinitePaths(request.body, '/body', [])
+      ...nonFinitePaths(request.query, '/querystring', [])
     ]
     done(errors.length === 0
       ? undefined
