@@ -13,12 +13,13 @@ export function takesBody (route: RouteOptions): boolean {
 /** A route without a body schema takes no body: `{}` is harmless, anything else would be ignored data. */
 function refuseBody (request: FastifyRequest, _reply: unknown, done: (error?: Error) => void) {
   const body: unknown = request.body
-  if (body === undefined || body === null || (typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0)) {
+  if (body === undefined || body === null) {
     done()
-  } else if (typeof body === 'object' && !Array.isArray(body)) {
-    done(invalidRequest(Object.keys(body).map((key) => ({ path: `/body/${key}`, message: 'is not a known property' }))))
-  } else {
+  } else if (typeof body !== 'object' || Array.isArray(body)) {
     done(invalidRequest([{ path: '/body', message: 'must be empty: this request takes no body' }]))
+  } else {
+    const properties = Object.keys(body)
+    done(properties.length === 0 ? undefined : invalidRequest(properties.map((key) => ({ path: `/body/${key}`, message: 'is not a known property' }))))
   }
 }
 
