@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { splitList, type Config } from './config.js'
 import { loggerOptions } from './lib/logging.js'
+import { parseQueryString } from './lib/query-strings.js'
 import { schemaController } from './lib/validators.js'
 import accountsModule from './modules/accounts/index.js'
 import adminModule from './modules/admin/index.js'
@@ -49,7 +50,7 @@ export async function buildApp (config: Config, { loggerInstance }: BuildOptions
   const app = Fastify({
     ...(loggerInstance === undefined ? { logger: loggerOptions(config.LOG_LEVEL) } : { loggerInstance }),
     trustProxy: trustedProxies.length === 0 ? false : trustedProxies,
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256, querystringParser: parseQueryString },
     // A well-formed X-Request-Id from a proxy is kept so log lines join up across services.
     genReqId: (request) => {
       const incoming = request.headers['x-request-id']

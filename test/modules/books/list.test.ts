@@ -155,6 +155,17 @@ t.test('listing, filtering and sorting a few dozen books', async (t) => {
     }
   })
 
+  t.test('empty query parameters count as absent, as a filter form sends them', async (t) => {
+    const plain = (await app.inject({ url: '/api/books' })).json()
+    const blank = await app.inject({ url: '/api/books?q=&genre=&authorId=&yearFrom=&available=&sort=&page=&pageSize=' })
+    t.equal(blank.statusCode, 200)
+    t.same(blank.json(), plain)
+    const mixed = await app.inject({ url: '/api/books?q=&pageSize=5&genre=' })
+    t.match(mixed.json(), { pageSize: 5, total: plain.total })
+    const pollution = await app.inject({ url: '/api/books?__proto__=x&__proto__=y&constructor=z' })
+    t.equal(pollution.statusCode, 200, 'odd keys are unknown parameters, ignored like any other')
+  })
+
   t.test('GET /api/books/available-by-genre', async (t) => {
     const response = await app.inject({ url: '/api/books/available-by-genre' })
     t.equal(response.statusCode, 200)
