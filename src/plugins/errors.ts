@@ -74,6 +74,12 @@ function clientMessage (error: FastifyError): string {
   return error.message.replace(/^FST_\w+: /, '')
 }
 
+const tokenProblems: ReadonlySet<ProblemCode> = new Set(['TOKEN_INVALID', 'TOKEN_EXPIRED', 'TOKEN_REVOKED'])
+
+function bearerChallenge (code: ProblemCode): string {
+  return tokenProblems.has(code) ? 'Bearer realm="bookstore", error="invalid_token"' : 'Bearer realm="bookstore"'
+}
+
 export function sendProblem (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
   const apiError = toApiError(error)
   if (apiError.statusCode >= 500 && apiError.code !== 'SERVICE_UNAVAILABLE') {
@@ -82,6 +88,8 @@ export function sendProblem (error: FastifyError | Error, request: FastifyReques
     request.log.info({ problem: apiError.code, detail: apiError.message }, 'request refused')
   }
   if (apiError.headers !== undefined) reply.headers(apiError.headers)
+  // RFC 9110 §15.5.2 and RFC 6750 §3: a 401 names the scheme it wants, and why a token was refused.
+  if (apiError.statusCode === 401) reply.header('www-authenticate', bearerChallenge(apiError.code))
   return reply
     .code(apiError.statusCode)
     .type('application/problem+json; charset=utf-8')

@@ -127,7 +127,11 @@ t.test('every error is problem+json with a stable code', async (t) => {
   })
 
   t.test('authentication failures', async (t) => {
-    t.match((await app.inject('/probe/me')).json(), { status: 401, code: 'UNAUTHENTICATED' })
+    const anonymous = await app.inject('/probe/me')
+    t.match(anonymous.json(), { status: 401, code: 'UNAUTHENTICATED' })
+    t.equal(anonymous.headers['www-authenticate'], 'Bearer realm="bookstore"', 'a 401 names the scheme it wants')
+    const forged = await app.inject({ url: '/probe/me', headers: { authorization: 'Bearer a.b.c' } })
+    t.equal(forged.headers['www-authenticate'], 'Bearer realm="bookstore", error="invalid_token"')
     for (const authorization of ['Bearer', 'Bearer ', 'token  ']) {
       t.match((await app.inject({ url: '/probe/me', headers: { authorization } })).json(), { status: 401, code: 'UNAUTHENTICATED' }, `"${authorization}" carries no token`)
     }

@@ -56,6 +56,12 @@ function wantsHtml (request: FastifyRequest): boolean {
 
 const accepted = (message: string) => ({ message })
 
+/** RFC 6749 §5.1: an answer that carries tokens must never be stored by a cache. */
+function neverCache (_request: FastifyRequest, reply: FastifyReply, done: () => void) {
+  reply.header('cache-control', 'no-store')
+  done()
+}
+
 /** Accounts and tokens: registration, email verification, login, refresh, logout, profile, passwords. */
 const accountsModule: FastifyPluginAsyncTypebox = async (app) => {
   const sessions = createSessions(app)
@@ -138,7 +144,7 @@ const accountsModule: FastifyPluginAsyncTypebox = async (app) => {
 
   for (const { url, deprecation } of withAliases('/token', '/login', '/user/login')) {
     app.post(url, {
-      onRequest: authRateLimit(url),
+      onRequest: [authRateLimit(url), neverCache],
       schema: {
         summary: 'Log in: get an access and a refresh token',
         description: 'Send `email` or `username`, and `password`. After 10 failed attempts in 15 minutes an account answers 429 until the window passes.',
@@ -153,6 +159,7 @@ const accountsModule: FastifyPluginAsyncTypebox = async (app) => {
 
   for (const { url, deprecation } of withAliases('/token/refresh', '/refresh')) {
     app.post(url, {
+      onRequest: neverCache,
       schema: {
         summary: 'Exchange a refresh token for a new pair (rotation)',
         description: 'The refresh token is spent; presenting it again revokes its whole session (401 TOKEN_REVOKED).',

@@ -28,8 +28,10 @@ export function createLoginLimiter (app: FastifyInstance): LoginLimiter {
       accounts.set(request, account)
       const state = await limit(request, { increment: false })
       if (!state.isAllowed && state.remaining <= 0 && state.ttl > 0) {
+        const seconds = String(Math.max(1, state.ttlInSeconds))
+        // These headers replace the per-IP bucket's: the limit that refused the request is the account's.
         throw new ApiError('RATE_LIMITED', 'Too many failed logins for this account; try again later', {
-          headers: { 'retry-after': String(Math.max(1, state.ttlInSeconds)) }
+          headers: { 'retry-after': seconds, 'x-ratelimit-limit': String(failedLoginMax), 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': seconds }
         })
       }
     },

@@ -44,6 +44,7 @@ t.test('failed logins are counted per account: 10 in 15 minutes, then 429 until 
   t.equal(locked.json().code, 'RATE_LIMITED')
   const retryAfter = Number(locked.headers['retry-after'])
   t.ok(retryAfter > 14 * 60 && retryAfter <= 15 * 60, `Retry-After ${retryAfter}s`)
+  t.match(locked.headers, { 'x-ratelimit-limit': '10', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(retryAfter) }, 'the headers describe the account\'s limit, not the IP bucket')
   t.equal((await attempt({ email: bystander.email, password: testPassword })).statusCode, 200, 'other accounts are not affected')
 
   for (let i = 1; i <= 10; i++) await attempt({ email: 'ghost@example.com', password: 'wrong password!' })

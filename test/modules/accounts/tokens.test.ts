@@ -26,6 +26,7 @@ t.test('POST /api/token issues a token pair by email or username; the compat rou
   t.equal(response.statusCode, 200)
   const pair = response.json()
   t.match(pair, { tokenType: 'Bearer', expiresIn: 900, refreshExpiresIn: 604800, access: String, refresh: String })
+  t.equal(response.headers['cache-control'], 'no-store', 'tokens are never cached (RFC 6749 §5.1)')
 
   const me = await app.inject({ method: 'GET', url: '/api/me', headers: bearer(pair.access) })
   t.equal(me.statusCode, 200)
@@ -87,6 +88,7 @@ t.test('refresh rotates; a reused refresh token revokes its whole family', async
 
   const rotated = await app.inject({ method: 'POST', url: '/api/token/refresh', payload: { refresh: first.refresh } })
   t.equal(rotated.statusCode, 200)
+  t.equal(rotated.headers['cache-control'], 'no-store')
   const second = rotated.json()
   t.not(second.refresh, first.refresh)
   t.equal((await app.inject({ method: 'GET', url: '/api/me', headers: bearer(second.access) })).statusCode, 200)
@@ -98,6 +100,7 @@ t.test('refresh rotates; a reused refresh token revokes its whole family', async
   const reuse = await app.inject({ method: 'POST', url: '/api/token/refresh', payload: { refresh: first.refresh } })
   t.equal(reuse.statusCode, 401)
   t.equal(reuse.json().code, 'TOKEN_REVOKED')
+  t.equal(reuse.headers['www-authenticate'], 'Bearer realm="bookstore", error="invalid_token"')
   const newest = await app.inject({ method: 'POST', url: '/api/token/refresh', payload: { refresh: third.refresh } })
   t.equal(newest.statusCode, 401, 'the newest token of the family is dead too')
   t.equal(newest.json().code, 'TOKEN_REVOKED')
