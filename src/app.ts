@@ -6,6 +6,7 @@ import { loggerOptions } from './lib/logging.js'
 import { parseQueryString } from './lib/query-strings.js'
 import { schemaController } from './lib/validators.js'
 import accountsModule from './modules/accounts/index.js'
+import resetPasswordPage from './modules/accounts/reset-page.js'
 import adminModule from './modules/admin/index.js'
 import authorsModule from './modules/authors/index.js'
 import booksModule from './modules/books/index.js'
@@ -86,6 +87,7 @@ export async function buildApp (config: Config, { loggerInstance }: BuildOptions
   await app.register(authPlugin)
 
   await app.register(healthRoutes)
+  await app.register(resetPasswordPage)
   for (const featureModule of [accountsModule, booksModule, authorsModule, favoritesModule, reviewsModule, borrowsModule, adminModule, filesModule]) {
     await app.register(featureModule, { prefix: '/api' })
   }

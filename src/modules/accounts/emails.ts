@@ -6,7 +6,7 @@ type LinkConfig = Pick<Config, 'PUBLIC_URL' | 'FRONTEND_URL'>
 
 const trimSlash = (url: string) => url.replace(/\/+$/, '')
 
-function escapeHtml (value: string): string {
+export function escapeHtml (value: string): string {
   return value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`)
 }
 
@@ -85,6 +85,16 @@ export function passwordChangedEmail (how: 'changed' | 'reset'): Email {
   }
 }
 
+/** Answers of this API that are pages (links opened without a frontend): readable, nothing to load. */
+export const pageSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
+
+/** A small page of the API's own; `bodyHtml` must already be escaped. */
+export function htmlPage (title: string, bodyHtml: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>` +
+    '<meta name="viewport" content="width=device-width, initial-scale=1"></head>' +
+    `<body style="font-family:sans-serif;max-width:32em;margin:4em auto;line-height:1.5"><h1>${escapeHtml(title)}</h1>${bodyHtml}</body></html>`
+}
+
 /** The small page a browser sees after following a verification link. */
 export function verificationPage (outcome: 'verified' | 'invalid' | 'expired'): string {
   const pages = {
@@ -93,7 +103,5 @@ export function verificationPage (outcome: 'verified' | 'invalid' | 'expired'): 
     expired: ['Link expired', 'This verification link has expired. Ask for a new one.']
   } as const
   const [title, body] = pages[outcome]
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title>` +
-    '<meta name="viewport" content="width=device-width, initial-scale=1"></head>' +
-    `<body style="font-family:sans-serif;max-width:32em;margin:4em auto;line-height:1.5"><h1>${title}</h1><p>${body}</p></body></html>`
+  return htmlPage(title, `<p>${body}</p>`)
 }

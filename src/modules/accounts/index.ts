@@ -5,8 +5,9 @@ import type { User } from '../../db/schema/index.js'
 import { ApiError, notFound } from '../../lib/problem.js'
 import { bearerSecurity } from '../../plugins/docs.js'
 import { NoContent, problemResponses } from '../../schemas/common.js'
-import { verificationLandingUrl, verificationPage } from './emails.js'
+import { pageSecurityPolicy, verificationLandingUrl, verificationPage } from './emails.js'
 import { createLogin } from './login.js'
+import { authRouteRateLimit } from './auth-rate-limit.js'
 import { createPasswordChanges } from './password-changes.js'
 import { schedulePurge } from './purge.js'
 import { createRegistration, type VerificationOutcome } from './registration.js'
@@ -70,13 +71,7 @@ const accountsModule: FastifyPluginAsyncTypebox = async (app) => {
   const passwords = createPasswordChanges(app)
   schedulePurge(app)
 
-  /** The per-IP bucket of each sensitive public route (each path its own). */
-  const authRateLimit = (url: string) => app.rateLimitBucket({
-    name: `auth${url}`,
-    max: app.config.AUTH_RATE_LIMIT_MAX,
-    timeWindow: '1 minute',
-    describe: (max, retryIn) => `At most ${max} requests a minute to ${url}; retry in ${retryIn} s`
-  })
+  const authRateLimit = (url: string) => authRouteRateLimit(app, url)
 
   for (const { url, deprecation } of withAliases('/register', '/user/register')) {
     app.post(url, {
@@ -137,7 +132,8 @@ const accountsModule: FastifyPluginAsyncTypebox = async (app) => {
         if (frontend !== undefined) return reply.redirect(verificationLandingUrl(frontend, outcome), 303)
         // A page rather than JSON: outside the typed JSON responses.
         const page = reply as unknown as FastifyReply
-        return page.code(outcome === 'verified' ? 200 : 400).type('text/html; charset=utf-8').send(verificationPage(outcome))
+        return page.code(outcome === 'verified' ? 200 : 400).type('text/html; charset=utf-8')
+          .header('content-security-policy', pageSecurityPolicy).send(verificationPage(outcome))
       }
     })
   }
