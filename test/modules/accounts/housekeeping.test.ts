@@ -27,9 +27,15 @@ t.test('expired denylist entries, refresh tokens and old email tokens are purged
     { userId: user.id, purpose: 'change_password', tokenHash: 'c'.repeat(64), expiresAt: future }
   ])
 
-  // The scheduled purge (every 50 ms here) gets there on its own.
+  // The scheduled purge (every 50 ms here) gets there on its own. Wait for every table: a purge that
+  // started before the inserts may clear the refresh tokens but not yet the denylist.
+  const rowCounts = async () => [
+    (await app.db.select().from(revokedAccessTokens)).length,
+    (await app.db.select().from(refreshTokens)).length,
+    (await app.db.select().from(emailTokens)).length
+  ].join()
   const deadline = Date.now() + 5000
-  while ((await app.db.select().from(refreshTokens)).length > 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+  while (await rowCounts() !== '1,1,2' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
   t.equal((await app.db.select().from(revokedAccessTokens)).length, 1)
   t.same((await app.db.select().from(refreshTokens)).map((row) => row.expiresAt > new Date()), [true])
   t.same((await app.db.select({ hash: emailTokens.tokenHash }).from(emailTokens)).map((row) => row.hash[0]).sort(), ['b', 'c'],
