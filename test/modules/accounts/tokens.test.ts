@@ -132,11 +132,13 @@ t.test('two parallel refreshes with the same token: exactly one succeeds', async
 })
 
 t.test('expired tokens: 401 TOKEN_EXPIRED on routes and refresh, 400 on verify', async (t) => {
-  const app = await build(t, { env: { ACCESS_TOKEN_TTL: '1', REFRESH_TOKEN_TTL: '1' } })
+  // `exp` counts whole seconds from a floored `iat`: a 1 s token signed late in a second lives only
+  // milliseconds. Two seconds leave at least one of validity, and 2.2 s of waiting outlives them.
+  const app = await build(t, { env: { ACCESS_TOKEN_TTL: '2', REFRESH_TOKEN_TTL: '2' } })
   const user = await createUser(app)
   const pair = await login(app, user.email, testPassword)
   t.equal((await app.inject({ method: 'GET', url: '/api/me', headers: bearer(pair.access) })).statusCode, 200)
-  await new Promise((resolve) => setTimeout(resolve, 1200))
+  await new Promise((resolve) => setTimeout(resolve, 2200))
   const me = await app.inject({ method: 'GET', url: '/api/me', headers: bearer(pair.access) })
   t.equal(me.statusCode, 401)
   t.equal(me.json().code, 'TOKEN_EXPIRED')
