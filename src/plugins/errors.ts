@@ -80,7 +80,11 @@ function bearerChallenge (code: ProblemCode): string {
   return tokenProblems.has(code) ? 'Bearer realm="bookstore", error="invalid_token"' : 'Bearer realm="bookstore"'
 }
 
-export function sendProblem (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
+/**
+ * Turns any error into the contract's problem, logs it (5xx with the error, the rest as a refusal) and
+ * puts its status and headers on the reply; the caller sends the body (problem+json, or a page).
+ */
+export function prepareProblem (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): ApiError {
   const apiError = toApiError(error)
   if (apiError.statusCode >= 500 && apiError.code !== 'SERVICE_UNAVAILABLE') {
     request.log.error({ err: error }, 'request failed')
@@ -90,10 +94,13 @@ export function sendProblem (error: FastifyError | Error, request: FastifyReques
   if (apiError.headers !== undefined) reply.headers(apiError.headers)
   // RFC 9110 §15.5.2 and RFC 6750 §3: a 401 names the scheme it wants, and why a token was refused.
   if (apiError.statusCode === 401) reply.header('www-authenticate', bearerChallenge(apiError.code))
-  return reply
-    .code(apiError.statusCode)
-    .type('application/problem+json; charset=utf-8')
-    .send(apiError.toProblem())
+  reply.code(apiError.statusCode)
+  return apiError
+}
+
+export function sendProblem (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
+  const apiError = prepareProblem(error, request, reply)
+  return reply.type('application/problem+json; charset=utf-8').send(apiError.toProblem())
 }
 
 /**

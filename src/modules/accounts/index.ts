@@ -5,9 +5,10 @@ import type { User } from '../../db/schema/index.js'
 import { ApiError, notFound } from '../../lib/problem.js'
 import { bearerSecurity } from '../../plugins/docs.js'
 import { NoContent, problemResponses } from '../../schemas/common.js'
-import { pageSecurityPolicy, verificationLandingUrl, verificationPage } from './emails.js'
+import { verificationLandingUrl } from './emails.js'
 import { createLogin } from './login.js'
 import { authRouteRateLimit } from './auth-rate-limit.js'
+import { sendPage, verificationPage } from './pages.js'
 import { createPasswordChanges } from './password-changes.js'
 import { schedulePurge } from './purge.js'
 import { createRegistration, type VerificationOutcome } from './registration.js'
@@ -132,8 +133,7 @@ const accountsModule: FastifyPluginAsyncTypebox = async (app) => {
         if (frontend !== undefined) return reply.redirect(verificationLandingUrl(frontend, outcome), 303)
         // A page rather than JSON: outside the typed JSON responses.
         const page = reply as unknown as FastifyReply
-        return page.code(outcome === 'verified' ? 200 : 400).type('text/html; charset=utf-8')
-          .header('content-security-policy', pageSecurityPolicy).send(verificationPage(outcome))
+        return sendPage(page, outcome === 'verified' ? 200 : 400, verificationPage(outcome))
       }
     })
   }

@@ -2,9 +2,10 @@ import formbody from '@fastify/formbody'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { toApiError } from '../../plugins/errors.js'
+import { prepareProblem } from '../../plugins/errors.js'
 import { authRouteRateLimit } from './auth-rate-limit.js'
-import { escapeHtml, htmlPage, pageSecurityPolicy } from './emails.js'
+import { escapeHtml } from './emails.js'
+import { htmlPage, sendPage } from './pages.js'
 import { createPasswordChanges } from './password-changes.js'
 import { LinkToken, ResetConfirmBody } from './schemas.js'
 
@@ -21,20 +22,14 @@ function resetForm (token: string, problem?: string): string {
   ].join(''))
 }
 
-function sendPage (reply: FastifyReply, status: number, html: string) {
-  return reply.code(status).type('text/html; charset=utf-8').header('content-security-policy', pageSecurityPolicy).send(html)
-}
-
 /** Errors as pages: a weak password can be retried from the same form; a spent or expired link cannot. */
 function sendErrorPage (error: Error, request: FastifyRequest, reply: FastifyReply) {
-  const problem = toApiError(error)
-  if (problem.statusCode >= 500) request.log.error({ err: error }, 'request failed')
+  const problem = prepareProblem(error, request, reply)
   const body: unknown = request.body
   const token = typeof body === 'object' && body !== null && 'token' in body && typeof body.token === 'string' ? body.token : undefined
   const html = problem.code === 'VALIDATION_FAILED' && token !== undefined
     ? resetForm(token, problem.message)
     : htmlPage('Password not changed', `<p>${escapeHtml(problem.message)}</p>`)
-  if (problem.headers !== undefined) reply.headers(problem.headers)
   return sendPage(reply, problem.statusCode, html)
 }
 
