@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import t from 'tap'
 import { loadConfig } from '../src/config.js'
+import { childEnv } from './helpers/index.js'
 
 const load = (env: Record<string, string>) => loadConfig({ env, dotenv: false })
 
@@ -64,7 +65,7 @@ t.test('production accepts a strong secret, its length counted in bytes', async 
 t.test('the server stops at start-up with the variable named', async (t) => {
   const run = promisify(execFile)
   const failure = await run(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, PORT: 'not-a-port', NODE_ENV: 'test' }
+    env: childEnv({ PORT: 'not-a-port', NODE_ENV: 'test' })
   }).then(() => undefined, (error: { code: number, stderr: string }) => error)
   t.ok(failure, 'the process exits with an error')
   t.equal(failure?.code, 1)

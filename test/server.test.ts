@@ -1,32 +1,11 @@
-import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { connect } from 'node:net'
-import t, { type Test } from 'tap'
-import { createTestDatabase, testJwtSecret } from './helpers/index.js'
-
-/** Starts `src/server.ts` as `npm start` would (after the build) and resolves with its port. */
-async function startServer (t: Test, databaseUrl: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: databaseUrl, JWT_SECRET: testJwtSecret, LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
-  let output = ''
-  child.stdout.on('data', (chunk) => { output += String(chunk) })
-  child.stderr.on('data', (chunk) => { output += String(chunk) })
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 20000)
-    child.stdout.on('data', () => {
-      const match = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(output)
-      if (match?.[1] !== undefined) { clearTimeout(timer); resolve(Number(match[1])) }
-    })
-  })
-  return { child, port, output: () => output }
-}
+import t from 'tap'
+import { createTestDatabase, startServerProcess } from './helpers/index.js'
 
 t.test('the server migrates an empty database, serves, and on SIGTERM finishes in-flight requests before exiting', async (t) => {
   const url = await createTestDatabase(t)
-  const { child, port, output } = await startServer(t, url)
+  const { child, port, output } = await startServerProcess(t, url)
 
   const ready = await fetch(`http://127.0.0.1:${port}/ready`)
   t.equal(ready.status, 200, 'migrated and ready')

@@ -4,14 +4,14 @@ import { eq } from 'drizzle-orm'
 import t from 'tap'
 import { createOrPromoteAdmin } from '../../src/cli/create-admin.js'
 import { users } from '../../src/db/schema/index.js'
-import { build, createUser, testPassword } from '../helpers/index.js'
+import { build, childEnv, createUser, testPassword } from '../helpers/index.js'
 
 const run = promisify(execFile)
 
 t.test('npm run admin:create creates a verified admin who can log in', async (t) => {
   const app = await build(t)
   const { stdout } = await run('npm', ['run', '--silent', 'admin:create', '--', '--email', 'Chief@Example.com', '--password', 'a long and unusual passphrase'], {
-    env: { ...process.env, DATABASE_URL: app.config.DATABASE_URL, NODE_ENV: 'test' }
+    env: childEnv({ DATABASE_URL: app.config.DATABASE_URL, NODE_ENV: 'test' })
   })
   t.match(stdout, /Created the admin/)
   const [admin] = await app.db.select().from(users).where(eq(users.email, 'chief@example.com'))
@@ -40,7 +40,7 @@ t.test('a weak password or a bad email is refused and nothing is written', async
 })
 
 t.test('--help explains the command; missing options print the same usage and fail', async (t) => {
-  const { stdout } = await run('npm', ['run', '--silent', 'admin:create', '--', '--help'])
+  const { stdout } = await run('npm', ['run', '--silent', 'admin:create', '--', '--help'], { env: childEnv() })
   t.match(stdout, /Usage: npm run admin:create -- --email <email> --password <password>/)
-  await t.rejects(run('npm', ['run', '--silent', 'admin:create', '--', '--email', 'boss@example.com']), { code: 1, stderr: /Usage: npm run admin:create/ })
+  await t.rejects(run('npm', ['run', '--silent', 'admin:create', '--', '--email', 'boss@example.com'], { env: childEnv() }), { code: 1, stderr: /Usage: npm run admin:create/ })
 })

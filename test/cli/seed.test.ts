@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import t from 'tap'
 import { SeedRefusedError, isbnFor, seedDatabase, seedAdminEmail } from '../../src/cli/seed.js'
-import { createTestDatabase } from '../helpers/index.js'
+import { childEnv, createTestDatabase } from '../helpers/index.js'
 
 async function query (url: string, sql: string): Promise<RowDataPacket[]> {
   const connection = await mysql.createConnection({ uri: url })
@@ -72,7 +72,7 @@ t.test('npm run db:seed (the command line)', async (t) => {
   const run = promisify(execFile)
   const url = await createTestDatabase(t)
   const args = ['--import', 'tsx', 'src/cli/seed.ts', '--database-url', url, '--users', '4', '--authors', '2', '--books', '3', '--borrows', '1_000']
-  const env = { ...process.env, NODE_ENV: 'test', DATABASE_URL: url }
+  const env = childEnv({ NODE_ENV: 'test', DATABASE_URL: url })
   const { stdout } = await run(process.execPath, args, { env })
   t.match(stdout, /Seeded bookstore_test_\w+ in [\d.]+ s: 4 users, 2 authors, 3 books \(\d+ soft-deleted\), 1000 borrows \(\d+ open\)/)
   t.match(stdout, /bookstore-seed-password/)

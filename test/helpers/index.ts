@@ -1,2 +1,3 @@
 export * from './build.js'
 export * from './users.js'
+export * from './processes.js'

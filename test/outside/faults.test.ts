@@ -15,7 +15,7 @@ import mysql from 'mysql2/promise'
 import t, { type Test } from 'tap'
 import { authors, books, borrows, reviews } from '../../src/db/schema/index.js'
 import { migrateDatabase } from '../../src/db/migrate.js'
-import { build, createUser, testJwtSecret } from '../helpers/index.js'
+import { build, createUser, startServerProcess } from '../helpers/index.js'
 
 const mariadbd = process.env.MARIADBD_PATH ?? '/usr/sbin/mariadbd'
 const installDb = process.env.MARIADB_INSTALL_DB_PATH ?? 'mariadb-install-db'
@@ -347,17 +347,7 @@ t.test('SIGTERM under load: every request the server took is answered, and rows 
   const bookId = created.json<{ id: number }>().id
   const borrowers = await Promise.all(Array.from({ length: 24 }, async () => await createUser(setup)))
 
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: url, JWT_SECRET: testJwtSecret, LOG_LEVEL: 'info', RATE_LIMIT_MAX: '100000' },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  t.teardown(() => stop(child, 'SIGKILL'))
-  let output = ''
-  child.stdout?.on('data', (chunk) => { output += String(chunk) })
-  child.stderr?.on('data', (chunk) => { output += String(chunk) })
-  await until(() => /Server listening at http:\/\/127\.0\.0\.1:\d+/.test(output) || child.exitCode !== null, 30_000)
-  const port = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1]
-  if (port === undefined) throw new Error(`server did not start:\n${output}`)
+  const { child, port } = await startServerProcess(t, url, { RATE_LIMIT_MAX: '100000' })
 
   const answers = borrowers.map(async (borrower) => {
     try {
