@@ -5,12 +5,14 @@ import { splitList, type Config } from './config.js'
 import { loggerOptions } from './lib/logging.js'
 import { parseQueryString } from './lib/query-strings.js'
 import { schemaController } from './lib/validators.js'
+import { accountBuckets } from './modules/accounts/auth-rate-limit.js'
 import accountsModule from './modules/accounts/index.js'
 import resetPasswordPage from './modules/accounts/reset-page.js'
 import adminModule from './modules/admin/index.js'
 import authorsModule from './modules/authors/index.js'
 import booksModule from './modules/books/index.js'
 import borrowsModule from './modules/borrows/index.js'
+import { borrowBuckets } from './modules/borrows/rate-limit.js'
 import favoritesModule from './modules/favorites/index.js'
 import filesModule from './modules/files/index.js'
 import healthRoutes from './modules/health/index.js'
@@ -25,6 +27,7 @@ import finiteNumbersPlugin from './plugins/finite-numbers.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import redisPlugin from './plugins/redis.js'
 import requestBodiesPlugin from './plugins/request-bodies.js'
+import routePolicyPlugin from './plugins/route-policy.js'
 import schemasPlugin from './plugins/schemas.js'
 import securityPlugin, { securityHeaders } from './plugins/security.js'
 
@@ -85,6 +88,7 @@ export async function buildApp (config: Config, { loggerInstance }: BuildOptions
   await app.register(securityPlugin)
   await app.register(rateLimitPlugin)
   await app.register(authPlugin)
+  await app.register(routePolicyPlugin, { buckets: { ...accountBuckets, ...borrowBuckets } })
 
   await app.register(healthRoutes)
   await app.register(resetPasswordPage)

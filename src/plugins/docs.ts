@@ -6,10 +6,8 @@ import fp from 'fastify-plugin'
 import helmet from 'helmet'
 import { problemResponses } from '../schemas/common.js'
 import { finishDocument } from './openapi-document.js'
-import { rateLimitExemptPaths } from './rate-limit.js'
+import { isRateLimitExempt, rateLimitExemptPaths } from './rate-limit.js'
 import { takesBody } from './request-bodies.js'
-
-export const bearerSecurity = [{ bearerAuth: [] }]
 
 /** `GET /api/books/:id/reviews` → `getBooksByIdReviews`: stable names for generated clients. */
 function operationId (method: string, url: string): string {
@@ -22,22 +20,20 @@ function operationId (method: string, url: string): string {
 /**
  * Completes each route's schema so the document (and the response checks in tests) never miss what
  * every route shares: an operationId, and the responses every route can give — 400 wherever there is
- * input, 413 and 415 wherever a body is read, 401 wherever a token is required, 429 under the rate
- * limit, 500 and 503 (the database unreachable) always.
+ * input, 413 and 415 wherever a body is read, 429 under the rate limit, 500 and 503 (the database
+ * unreachable) always. The route policy (route-policy.ts) adds `security` and the 401/403 responses.
  */
 function completeRouteSchema (route: RouteOptions) {
   const schema = route.schema
   if (schema === undefined || schema.hide === true) return
   const method = Array.isArray(route.method) ? route.method[0] ?? 'GET' : route.method
   schema.operationId ??= operationId(method, route.url)
-  const security = schema.security as unknown[] | undefined
-  const limited = route.config?.rateLimit !== false
+  const limited = !isRateLimitExempt(route.url)
   // Every POST, PUT, PATCH and DELETE reads a body, declared or not (see request-bodies.ts).
   const readsBody = schema.body !== undefined || takesBody(route)
   const common = problemResponses(
     ...(readsBody || schema.querystring !== undefined || schema.params !== undefined ? [400] : []),
     ...(readsBody ? [413, 415] : []),
-    ...(security !== undefined && security.length > 0 ? [401] : []),
     ...(limited ? [429] : []),
     500,
     503

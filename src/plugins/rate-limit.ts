@@ -6,6 +6,11 @@ import { ApiError } from '../lib/problem.js'
 /** Probes and the documentation are never limited. */
 export const rateLimitExemptPaths = ['/health', '/ready', '/docs']
 
+/** Whether a URL (with or without its query) is one of the exempt paths or under one. */
+export function isRateLimitExempt (url: string): boolean {
+  return rateLimitExemptPaths.some((path) => url === path || url.startsWith(`${path}/`) || url.startsWith(`${path}?`))
+}
+
 export interface BucketOptions {
   /** Names the bucket; routes giving the same name share one. */
   name: string
@@ -33,8 +38,8 @@ declare module 'fastify' {
 /**
  * The overall limit, `RATE_LIMIT_MAX` requests a minute per client IP (as `TRUST_PROXY` lets Fastify
  * see it), runs as a root onRequest hook, before any route's own hooks: requests refused by
- * authentication count, and so do unknown routes. Stricter buckets (auth routes, borrowing) come from
- * `app.rateLimitBucket`. Counters live in memory, or in Redis when configured so that every instance
+ * authentication count, and so do unknown routes. Stricter named buckets come from
+ * `app.rateLimitBucket`, which the route policy (route-policy.ts) calls once per bucket. Counters live in memory, or in Redis when configured so that every instance
  * enforces one limit; should Redis fail, requests go through rather than hang (`skipOnError`).
  */
 export default fp(async function rateLimitPlugin (app) {
@@ -44,7 +49,7 @@ export default fp(async function rateLimitPlugin (app) {
     timeWindow: '1 minute',
     ...(app.redis === undefined ? {} : { redis: app.redis, nameSpace: 'bookstore-rl:' }),
     skipOnError: true,
-    allowList: (request) => rateLimitExemptPaths.some((path) => request.url === path || request.url.startsWith(`${path}/`) || request.url.startsWith(`${path}?`)),
+    allowList: (request) => isRateLimitExempt(request.url),
     errorResponseBuilder: (_request, context) => new ApiError('RATE_LIMITED', `Too many requests (limit ${context.max}); retry after ${context.after}`)
   })
   app.addHook('onRequest', app.rateLimit())

@@ -6,7 +6,6 @@ import pino from 'pino'
 import t from 'tap'
 import { users } from '../../src/db/schema/index.js'
 import { loggerOptions } from '../../src/lib/logging.js'
-import { bearerSecurity } from '../../src/plugins/docs.js'
 import { problemResponses } from '../../src/schemas/common.js'
 import { build, createUser } from '../helpers/index.js'
 
@@ -15,12 +14,14 @@ const problemType = 'application/problem+json; charset=utf-8'
 /** Routes that exercise the error model the way feature routes will. */
 function probeRoutes (app: FastifyInstance) {
   app.post('/probe/body', {
+    config: { auth: 'public' },
     schema: {
       body: Type.Object({ name: Type.String({ minLength: 2, maxLength: 20 }), age: Type.Integer({ minimum: 0, maximum: 150 }) }, { additionalProperties: false }),
       response: { 200: Type.Object({ ok: Type.Boolean() }) }
     }
   }, async () => ({ ok: true }))
   app.post('/probe/users', {
+    config: { auth: 'public' },
     schema: {
       body: Type.Object({ email: Type.String({ maxLength: 254 }) }, { additionalProperties: false }),
       response: { 201: Type.Object({ ok: Type.Boolean() }), ...problemResponses(409) }
@@ -30,12 +31,12 @@ function probeRoutes (app: FastifyInstance) {
     await app.db.insert(users).values({ email, passwordHash: 'x' })
     return reply.code(201).send({ ok: true })
   })
-  app.get('/probe/crash', { schema: { response: { 200: Type.Object({}) } } }, async () => {
+  app.get('/probe/crash', { config: { auth: 'public' }, schema: { response: { 200: Type.Object({}) } } }, async () => {
     throw new Error('secret internal detail: SELECT * FROM users')
   })
-  app.get('/probe/me', { onRequest: app.authenticate, schema: { security: bearerSecurity, response: { 200: Type.Object({ userId: Type.Integer() }) } } }, async (request) => ({ userId: request.auth.userId }))
-  app.get('/probe/verified', { onRequest: app.requireVerified, schema: { security: bearerSecurity, response: { 200: Type.Object({ ok: Type.Boolean() }), ...problemResponses(403) } } }, async () => ({ ok: true }))
-  app.get('/probe/admin', { onRequest: app.requireAdmin, schema: { security: bearerSecurity, response: { 200: Type.Object({ ok: Type.Boolean() }), ...problemResponses(403) } } }, async () => ({ ok: true }))
+  app.get('/probe/me', { config: { auth: 'bearer' }, schema: { response: { 200: Type.Object({ userId: Type.Integer() }) } } }, async (request) => ({ userId: request.auth.userId }))
+  app.get('/probe/verified', { config: { auth: 'verified' }, schema: { response: { 200: Type.Object({ ok: Type.Boolean() }) } } }, async () => ({ ok: true }))
+  app.get('/probe/admin', { config: { auth: 'admin' }, schema: { response: { 200: Type.Object({ ok: Type.Boolean() }) } } }, async () => ({ ok: true }))
 }
 
 t.test('every error is problem+json with a stable code', async (t) => {

@@ -5,7 +5,7 @@ import t from 'tap'
 import { build } from '../helpers/index.js'
 
 const ping = (app: FastifyInstance) => {
-  app.get('/probe/ping', { schema: { response: { 200: Type.Object({ pong: Type.Boolean() }) } } }, async () => ({ pong: true }))
+  app.get('/probe/ping', { config: { auth: 'public' }, schema: { response: { 200: Type.Object({ pong: Type.Boolean() }) } } }, async () => ({ pong: true }))
 }
 
 t.test('the overall limit answers 429 RATE_LIMITED problem+json with Retry-After', async (t) => {

@@ -3,11 +3,9 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { User } from '../../db/schema/index.js'
 import { ApiError, notFound } from '../../lib/problem.js'
-import { bearerSecurity } from '../../plugins/docs.js'
 import { NoContent, problemResponses } from '../../schemas/common.js'
 import { verificationLandingUrl } from './emails.js'
 import { createLogin } from './login.js'
-import { authRouteRateLimit } from './auth-rate-limit.js'
 import { sendPage, verificationPage } from './pages.js'
 import { createPasswordChanges } from './password-changes.js'
 import { schedulePurge } from './purge.js'
@@ -72,16 +70,13 @@ const accountsModule: FastifyPluginAsyncTypebox = async (app) => {
   const passwords = createPasswordChanges(app)
   schedulePurge(app)
 
-  const authRateLimit = (url: string) => authRouteRateLimit(app, url)
-
   for (const { url, deprecation } of withAliases('/register', '/user/register')) {
     app.post(url, {
-      onRequest: authRateLimit(url),
+      config: { auth: 'public', limit: 'register' },
       schema: {
         summary: 'Create an account',
         description: 'Sends the verification email; tokens are issued once the email is verified.',
         tags: ['Accounts'],
-        security: [],
         body: RegisterBody,
         response: { 201: AccountCreated, ...problemResponses(409) },
         ...deprecation
@@ -90,12 +85,11 @@ const accountsModule: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   app.post('/verify-email/resend', {
-    onRequest: authRateLimit('/verify-email/resend'),
+    config: { auth: 'public', limit: 'verification-resend' },
     schema: {
       summary: 'Send the verification email again',
       description: 'Always 202, whether or not the email belongs to an unverified account.',
       tags: ['Accounts'],
-      security: [],
       body: LookupEmailBody,
       response: { 202: Accepted }
     }
@@ -108,11 +102,11 @@ const accountsModule: FastifyPluginAsyncTypebox = async (app) => {
     app.route({
       method,
       url: '/verify-email/:token',
+      config: { auth: 'public' },
       schema: {
         summary: method === 'GET' ? 'Verify an email address (the emailed link)' : 'Verify an email address (from a frontend)',
         description: 'JSON `{ verified: true }`; a browser asking for text/html gets a small page, or a 303 redirect to FRONTEND_URL when set. A used link answers 200 again once the account is verified.',
         tags: ['Accounts'],
-        security: [],
         params: TokenParams,
         response: {
           200: Verified,
@@ -140,12 +134,12 @@ const accountsModule: FastifyPluginAsyncTypebox = async (app) => {
 
   for (const { url, deprecation } of withAliases('/token', '/login', '/user/login')) {
     app.post(url, {
-      onRequest: [authRateLimit(url), neverCache],
+      config: { auth: 'public', limit: 'login' },
+      onRequest: neverCache,
       schema: {
         summary: 'Log in: get an access and a refresh token',
         description: 'Send `email` or `username`, and `password`. After 10 failed attempts in 15 minutes an account answers 429 until the window passes.',
         tags: ['Tokens'],
-        security: [],
         body: LoginBody,
         response: { 200: TokenPair, ...problemResponses(401, 403) },
         ...deprecation
@@ -155,12 +149,12 @@ const accountsModule: FastifyPluginAsyncTypebox = async (app) => {
 
   for (const { url, deprecation } of withAliases('/token/refresh', '/refresh')) {
     app.post(url, {
+      config: { auth: 'public' },
       onRequest: neverCache,
       schema: {
         summary: 'Exchange a refresh token for a new pair (rotation)',
         description: 'The refresh token is spent; presenting it again revokes its whole session (401 TOKEN_REVOKED).',
         tags: ['Tokens'],
-        security: [],
         body: RefreshBody,
         response: { 200: TokenPair, ...problemResponses(401) },
         ...deprecation
@@ -170,11 +164,11 @@ const accountsModule: FastifyPluginAsyncTypebox = async (app) => {
 
   for (const { url, deprecation } of withAliases('/token/verify', '/verify')) {
     app.post(url, {
+      config: { auth: 'public' },
       schema: {
         summary: 'Check whether a token is valid',
         description: 'Access or refresh token; 400 TOKEN_INVALID, TOKEN_EXPIRED or TOKEN_REVOKED when it would be refused.',
         tags: ['Tokens'],
-        security: [],
         body: VerifyTokenBody,
         response: { 200: TokenValid },
         ...deprecation
@@ -184,13 +178,12 @@ const accountsModule: FastifyPluginAsyncTypebox = async (app) => {
 
   for (const { url, deprecation } of withAliases('/logout', '/user/logout')) {
     app.post(url, {
-      onRequest: app.authenticate,
+      config: { auth: 'bearer' },
       // The body is optional: no body counts as `{}`.
       preValidation: async (request) => { request.body ??= {} },
       schema: {
         summary: 'Log out this access token (and a refresh token\'s session)',
         tags: ['Tokens'],
-        security: bearerSecurity,
         body: LogoutBody,
         response: { 204: NoContent },
         ...deprecation
@@ -202,11 +195,10 @@ const accountsModule: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   app.post('/logout/all', {
-    onRequest: app.authenticate,
+    config: { auth: 'bearer' },
     schema: {
       summary: 'Log out everywhere: every token of the user stops working',
       tags: ['Tokens'],
-      security: bearerSecurity,
       response: { 204: NoContent }
     }
   }, async (request, reply) => {
@@ -221,21 +213,19 @@ const accountsModule: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   app.get('/me', {
-    onRequest: app.authenticate,
+    config: { auth: 'bearer' },
     schema: {
       summary: 'The caller\'s account',
       tags: ['Accounts'],
-      security: bearerSecurity,
       response: { 200: Me }
     }
   }, async (request) => toMe(await currentUser(request.auth.userId)))
 
   app.patch('/me', {
-    onRequest: app.authenticate,
+    config: { auth: 'bearer' },
     schema: {
       summary: 'Change the caller\'s username',
       tags: ['Accounts'],
-      security: bearerSecurity,
       body: UpdateMeBody,
       response: { 200: Me, ...problemResponses(409) }
     }
@@ -245,12 +235,11 @@ const accountsModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/change-password', {
-    onRequest: app.authenticate,
+    config: { auth: 'bearer' },
     schema: {
       summary: 'Start a password change: email a one-time code',
       description: 'The code is valid for 15 minutes; asking again replaces it.',
       tags: ['Accounts'],
-      security: bearerSecurity,
       response: { 202: Accepted }
     }
   }, async (request, reply) => {
@@ -259,12 +248,11 @@ const accountsModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/change-password', {
-    onRequest: app.authenticate,
+    config: { auth: 'bearer' },
     schema: {
       summary: 'Change the password with the emailed code',
       description: 'Every existing token of the user stops working; a notice is emailed. Five wrong tries spend the code.',
       tags: ['Accounts'],
-      security: bearerSecurity,
       body: ChangePasswordBody,
       response: { 204: NoContent }
     }
@@ -274,12 +262,11 @@ const accountsModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/password-reset', {
-    onRequest: authRateLimit('/password-reset'),
+    config: { auth: 'public', limit: 'password-reset' },
     schema: {
       summary: 'Email a password-reset link',
       description: 'Always 202, whether or not an account uses the email.',
       tags: ['Accounts'],
-      security: [],
       body: LookupEmailBody,
       response: { 202: Accepted }
     }
@@ -289,12 +276,11 @@ const accountsModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/password-reset/confirm', {
-    onRequest: authRateLimit('/password-reset/confirm'),
+    config: { auth: 'public', limit: 'password-reset-confirm' },
     schema: {
       summary: 'Set a new password with the emailed reset token',
       description: 'The token works once; every existing token of the user stops working.',
       tags: ['Accounts'],
-      security: [],
       body: ResetConfirmBody,
       response: { 204: NoContent }
     }

@@ -3,7 +3,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { prepareProblem } from '../../plugins/errors.js'
-import { authRouteRateLimit } from './auth-rate-limit.js'
 import { escapeHtml } from './emails.js'
 import { htmlPage, sendPage } from './pages.js'
 import { createPasswordChanges } from './password-changes.js'
@@ -45,6 +44,7 @@ const resetPasswordPage: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(formbody)
 
   app.get(path, {
+    config: { auth: 'public' },
     errorHandler: sendErrorPage,
     schema: { hide: true, querystring: Type.Object({ token: Type.Optional(LinkToken) }) }
   }, async (request, reply) => {
@@ -56,7 +56,7 @@ const resetPasswordPage: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post(path, {
-    onRequest: authRouteRateLimit(app, path),
+    config: { auth: 'public', limit: 'password-reset-confirm' },
     schema: { hide: true, body: ResetConfirmBody },
     errorHandler: sendErrorPage
   }, async (request, reply) => {

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { bearerSecurity } from '../../plugins/docs.js'
 import { Page, pageOf, problemResponses } from '../../schemas/common.js'
 import { parseWindow } from '../borrows/instants.js'
 import { listAdminBooks, listAllBorrows } from './repository.js'
@@ -11,12 +10,11 @@ const tags = ['Admin']
 /** Administration (books with their borrowers, every borrow) and borrowing statistics; admins only. */
 const adminModule: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin/books', {
-    onRequest: app.requireAdmin,
+    config: { auth: 'admin' },
     schema: {
       summary: 'Every book with its borrow count and latest borrowers',
       description: 'Books newest first; `status` picks active (default), soft-deleted or all. Each lists its latest `borrowsPerBook` borrows, newest first.',
       tags,
-      security: bearerSecurity,
       querystring: AdminBooksQuery,
       response: { 200: Page(AdminBookSchema), ...problemResponses(403) }
     }
@@ -27,12 +25,11 @@ const adminModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/admin/borrows', {
-    onRequest: app.requireAdmin,
+    config: { auth: 'admin' },
     schema: {
       summary: 'Every borrow, with its user',
       description: 'Newest first. `from` (inclusive) and `to` (exclusive) bound the borrow date.',
       tags,
-      security: bearerSecurity,
       querystring: AdminBorrowsQuery,
       response: { 200: Page(AdminBorrowSchema), ...problemResponses(403) }
     }
@@ -44,12 +41,11 @@ const adminModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/stats', {
-    onRequest: app.requireAdmin,
+    config: { auth: 'admin' },
     schema: {
       summary: 'Borrowing statistics',
       description: '`borrowCount`, `topBooks` and `topBorrowers` count the borrows made in the window [from, to); `returnedCount` and `averageBorrowDuration` the borrows returned in it. Without a window: all time.',
       tags,
-      security: bearerSecurity,
       querystring: StatsQuery,
       response: { 200: StatsSchema, ...problemResponses(403) }
     }

@@ -1,15 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { bearerSecurity } from '../../plugins/docs.js'
 import { IdParams, NoContent, pageOf, problemResponses } from '../../schemas/common.js'
 import { deleteAuthor, findAuthor, insertAuthor, listAuthors, updateAuthor } from './repository.js'
 import { AuthorBody, AuthorListQuery, AuthorPage, AuthorPatchBody, AuthorSchema } from './schemas.js'
 
 const authorsModule: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/authors', {
+    config: { auth: 'public' },
     schema: {
       summary: 'List authors by name, with their number of active books',
       tags: ['Authors'],
-      security: [],
       querystring: AuthorListQuery,
       response: { 200: AuthorPage }
     }
@@ -19,21 +18,20 @@ const authorsModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/authors/:id', {
+    config: { auth: 'public' },
     schema: {
       summary: 'Get an author',
       tags: ['Authors'],
-      security: [],
       params: IdParams,
       response: { 200: AuthorSchema, ...problemResponses(404) }
     }
   }, async (request) => findAuthor(app.db, request.params.id))
 
   app.post('/authors', {
-    onRequest: app.requireAdmin,
+    config: { auth: 'admin' },
     schema: {
       summary: 'Add an author (admin)',
       tags: ['Authors'],
-      security: bearerSecurity,
       body: AuthorBody,
       response: { 201: AuthorSchema, ...problemResponses(403) }
     }
@@ -44,11 +42,10 @@ const authorsModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.put('/authors/:id', {
-    onRequest: app.requireAdmin,
+    config: { auth: 'admin' },
     schema: {
       summary: 'Replace an author (admin); birthdate and nationality left out become null',
       tags: ['Authors'],
-      security: bearerSecurity,
       params: IdParams,
       body: AuthorBody,
       response: { 200: AuthorSchema, ...problemResponses(403, 404) }
@@ -60,11 +57,10 @@ const authorsModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.patch('/authors/:id', {
-    onRequest: app.requireAdmin,
+    config: { auth: 'admin' },
     schema: {
       summary: 'Change some fields of an author (admin)',
       tags: ['Authors'],
-      security: bearerSecurity,
       params: IdParams,
       body: AuthorPatchBody,
       response: { 200: AuthorSchema, ...problemResponses(403, 404) }
@@ -76,11 +72,10 @@ const authorsModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.delete('/authors/:id', {
-    onRequest: app.requireAdmin,
+    config: { auth: 'admin' },
     schema: {
       summary: 'Delete an author (admin); refused while any book, deleted ones included, references it',
       tags: ['Authors'],
-      security: bearerSecurity,
       params: IdParams,
       response: { 204: NoContent, ...problemResponses(403, 404, 409) }
     }

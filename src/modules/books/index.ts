@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { invalidRequest } from '../../lib/problem.js'
-import { bearerSecurity } from '../../plugins/docs.js'
 import { IdParams, NoContent, Page, pageOf, problemResponses } from '../../schemas/common.js'
 import { BookSchema } from './book-view.js'
 import { normalizeIsbn } from './isbn.js'
@@ -38,10 +37,10 @@ const booksModule: FastifyPluginAsyncTypebox = async (app) => {
   const readBook = prepareBookRead(app.db)
 
   app.get('/books', {
+    config: { auth: 'public' },
     schema: {
       summary: 'List active books (filter, sort, paginate)',
       tags: ['Books'],
-      security: [],
       querystring: BookListQuery,
       response: { 200: BookPage }
     }
@@ -51,11 +50,10 @@ const booksModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/me/books', {
-    onRequest: app.authenticate,
+    config: { auth: 'bearer' },
     schema: {
       summary: 'List the caller’s own active books (same filters as GET /api/books)',
       tags: ['Books'],
-      security: bearerSecurity,
       querystring: BookListQuery,
       response: { 200: BookPage }
     }
@@ -65,11 +63,10 @@ const booksModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/books', {
-    onRequest: app.requireVerified,
+    config: { auth: 'verified' },
     schema: {
       summary: 'Add a book; the caller becomes its owner',
       tags: ['Books'],
-      security: bearerSecurity,
       body: BookCreateBody,
       response: { 201: BookRef, ...problemResponses(403, 404, 409, 503) }
     }
@@ -90,30 +87,29 @@ const booksModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/books/available-by-genre', {
+    config: { auth: 'public' },
     schema: {
       summary: 'Books with copies on the shelf, grouped by genre with per-genre totals',
       tags: ['Books'],
-      security: [],
       response: { 200: AvailableByGenreResponse }
     }
   }, async () => availableByGenre(app.db))
 
   app.get('/books/:id', {
+    config: { auth: 'public' },
     schema: {
       summary: 'Get an active book',
       tags: ['Books'],
-      security: [],
       params: IdParams,
       response: { 200: BookRef, ...problemResponses(404) }
     }
   }, async (request) => readBook(request.params.id))
 
   app.put('/books/:id', {
-    onRequest: app.authenticate,
+    config: { auth: 'bearer' },
     schema: {
       summary: 'Replace a book (owner or admin; availableCopies: admin only)',
       tags: ['Books'],
-      security: bearerSecurity,
       params: IdParams,
       body: BookReplaceBody,
       response: { 200: BookRef, ...problemResponses(403, 404, 409, 503) }
@@ -132,11 +128,10 @@ const booksModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.patch('/books/:id', {
-    onRequest: app.authenticate,
+    config: { auth: 'bearer' },
     schema: {
       summary: 'Change some fields of a book (owner or admin; availableCopies: admin only)',
       tags: ['Books'],
-      security: bearerSecurity,
       params: IdParams,
       body: BookPatchBody,
       response: { 200: BookRef, ...problemResponses(403, 404, 409, 503) }
@@ -150,11 +145,10 @@ const booksModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.delete('/books/:id', {
-    onRequest: app.authenticate,
+    config: { auth: 'bearer' },
     schema: {
       summary: 'Soft-delete a book (owner or admin); refused while copies are on loan',
       tags: ['Books'],
-      security: bearerSecurity,
       params: IdParams,
       response: { 204: NoContent, ...problemResponses(403, 404, 409) }
     }
@@ -164,12 +158,11 @@ const booksModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/admin/books/:id/restore', {
-    onRequest: app.requireAdmin,
+    config: { auth: 'admin' },
     schema: {
       summary: 'Undo the soft delete of a book (admin)',
       description: 'Idempotent: restoring an active book answers 200 with it. 409 ISBN_TAKEN when another active book has taken its ISBN meanwhile.',
       tags: ['Admin'],
-      security: bearerSecurity,
       params: IdParams,
       response: { 200: BookRef, ...problemResponses(403, 404, 409) }
     }

@@ -1,9 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { notFound } from '../../lib/problem.js'
-import { bearerSecurity } from '../../plugins/docs.js'
 import { IdParams, Page, pageOf, problemResponses } from '../../schemas/common.js'
 import { parseWindow } from './instants.js'
-import { borrowRateLimit } from './rate-limit.js'
 import { borrowBook, findBorrowView, findOpenBorrowId, listBorrows, returnBorrow, toBorrowView } from './repository.js'
 import { BorrowBody, BorrowHistoryQuery, BorrowSchema } from './schemas.js'
 
@@ -12,7 +10,6 @@ const tags = ['Borrows']
 /** Borrowing and returning copies, and the caller's borrow history. */
 const borrowsModule: FastifyPluginAsyncTypebox = async (app) => {
   const rules = { maxOpenBorrows: app.config.MAX_OPEN_BORROWS, loanDays: app.config.LOAN_DAYS }
-  const limitBorrows = borrowRateLimit(app)
   const borrowErrors = problemResponses(403, 404, 409)
   const rateLimitNote = `At most ${app.config.BORROW_RATE_LIMIT_PER_HOUR} borrow requests an hour per user, over both borrow routes, refused ones included (429 RATE_LIMITED).`
 
@@ -31,13 +28,11 @@ const borrowsModule: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   app.post('/borrows', {
-    onRequest: app.requireVerified,
-    preValidation: limitBorrows,
+    config: { auth: 'verified', limit: 'borrow' },
     schema: {
       summary: 'Borrow a copy of a book',
       description: `Takes one copy off the shelf for LOAN_DAYS days. 409 NO_COPIES_AVAILABLE when none is on the shelf, ALREADY_BORROWED when the caller already has this book, BORROW_LIMIT_REACHED at MAX_OPEN_BORROWS open borrows. ${rateLimitNote}`,
       tags,
-      security: bearerSecurity,
       body: BorrowBody,
       response: { 201: BorrowSchema, ...borrowErrors }
     }
@@ -47,13 +42,11 @@ const borrowsModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/books/:id/borrow', {
-    onRequest: app.requireVerified,
-    preValidation: limitBorrows,
+    config: { auth: 'verified', limit: 'borrow' },
     schema: {
       summary: 'Borrow a copy of this book',
       description: `The same as POST /api/borrows, addressed by book. ${rateLimitNote}`,
       tags,
-      security: bearerSecurity,
       params: IdParams,
       response: { 201: BorrowSchema, ...borrowErrors }
     }
@@ -63,24 +56,22 @@ const borrowsModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/borrows/:id/return', {
-    onRequest: app.authenticate,
+    config: { auth: 'bearer' },
     schema: {
       summary: 'Return a borrow',
       description: 'By its borrower or an admin. Another user\'s borrow is 404; a returned one 409 ALREADY_RETURNED.',
       tags,
-      security: bearerSecurity,
       params: IdParams,
       response: { 200: BorrowSchema, ...problemResponses(404, 409) }
     }
   }, async (request) => await returnAndShow(request.params.id, request.auth))
 
   app.post('/books/:id/return', {
-    onRequest: app.requireVerified,
+    config: { auth: 'verified' },
     schema: {
       summary: 'Return your copy of this book',
       description: 'Returns the caller\'s open borrow of the book; 404 when the caller has none.',
       tags,
-      security: bearerSecurity,
       params: IdParams,
       response: { 200: BorrowSchema, ...problemResponses(403, 404, 409) }
     }
@@ -91,12 +82,11 @@ const borrowsModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/borrows', {
-    onRequest: app.authenticate,
+    config: { auth: 'bearer' },
     schema: {
       summary: 'Your borrow history',
       description: 'The caller\'s borrows, newest first. `from` (inclusive) and `to` (exclusive) bound the borrow date.',
       tags,
-      security: bearerSecurity,
       querystring: BorrowHistoryQuery,
       response: { 200: Page(BorrowSchema) }
     }

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { bearerSecurity } from '../../plugins/docs.js'
 import { NoContent, PaginationQuery, pageOf, problemResponses } from '../../schemas/common.js'
 import { addFavorite, prepareFavoritesPage, removeFavorite } from './repository.js'
 import { BookIdParams, FavoriteBookSchema, FavoritePage } from './schemas.js'
@@ -8,11 +7,10 @@ const favoritesModule: FastifyPluginAsyncTypebox = async (app) => {
   const favoritesPage = prepareFavoritesPage(app.db)
 
   app.get('/favorites', {
-    onRequest: app.authenticate,
+    config: { auth: 'bearer' },
     schema: {
       summary: 'List the caller’s favourite books, newest favourite first',
       tags: ['Favorites'],
-      security: bearerSecurity,
       querystring: PaginationQuery,
       response: { 200: FavoritePage }
     }
@@ -22,11 +20,10 @@ const favoritesModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/favorites/:bookId', {
-    onRequest: app.authenticate,
+    config: { auth: 'bearer' },
     schema: {
       summary: 'Make a book a favourite; answers the book with favoritedAt',
       tags: ['Favorites'],
-      security: bearerSecurity,
       params: BookIdParams,
       response: { 201: FavoriteBookSchema, ...problemResponses(404, 409) }
     }
@@ -35,11 +32,10 @@ const favoritesModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.delete('/favorites/:bookId', {
-    onRequest: app.authenticate,
+    config: { auth: 'bearer' },
     schema: {
       summary: 'Remove a book from the caller’s favourites',
       tags: ['Favorites'],
-      security: bearerSecurity,
       params: BookIdParams,
       response: { 204: NoContent, ...problemResponses(404) }
     }

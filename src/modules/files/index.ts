@@ -6,7 +6,6 @@ import contentDisposition from 'content-disposition'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { StoredFile } from '../../db/schema/index.js'
 import { ApiError, forbidden, invalidRequest, notFound } from '../../lib/problem.js'
-import { bearerSecurity } from '../../plugins/docs.js'
 import type { AuthContext } from '../../plugins/auth.js'
 import { IdParams, NoContent, Page, PaginationQuery, ProblemSchema, pageOf, problemResponses } from '../../schemas/common.js'
 import { etagOf, ifRangeAllows, noneMatchSatisfied, parseRange } from './conditional.js'
@@ -65,12 +64,11 @@ const filesModule: FastifyPluginAsyncTypebox<FilesModuleOptions> = async (app, o
   }
 
   app.get('/files', {
-    onRequest: app.authenticate,
+    config: { auth: 'bearer' },
     schema: {
       summary: 'List your files, newest first',
       description: 'The files the caller uploaded, paginated, newest first.',
       tags,
-      security: bearerSecurity,
       querystring: PaginationQuery,
       response: { 200: Page(FileSchema) }
     }
@@ -80,12 +78,11 @@ const filesModule: FastifyPluginAsyncTypebox<FilesModuleOptions> = async (app, o
   })
 
   app.get('/all_files', {
-    onRequest: app.authenticate,
+    config: { auth: 'bearer' },
     schema: {
       summary: 'List every shared file, newest first',
       description: 'Every file of every user (this is a sharing system), paginated, newest first.',
       tags,
-      security: bearerSecurity,
       querystring: PaginationQuery,
       response: { 200: Page(FileSchema) }
     }
@@ -95,7 +92,7 @@ const filesModule: FastifyPluginAsyncTypebox<FilesModuleOptions> = async (app, o
   })
 
   app.post('/files', {
-    onRequest: app.requireVerified,
+    config: { auth: 'verified' },
     validatorCompiler: uploadValidatorCompiler,
     schema: {
       summary: 'Upload a PDF',
@@ -103,7 +100,6 @@ const filesModule: FastifyPluginAsyncTypebox<FilesModuleOptions> = async (app, o
         `The content must start with %PDF- (415 otherwise, whatever its name or declared type); at most ${maxBytes} bytes (413). ` +
         'A refused or interrupted upload leaves nothing behind.',
       tags,
-      security: bearerSecurity,
       consumes: ['multipart/form-data'],
       body: UploadForm(maxBytes, { withBookId: true }),
       response: {
@@ -137,26 +133,24 @@ const filesModule: FastifyPluginAsyncTypebox<FilesModuleOptions> = async (app, o
   })
 
   app.get('/files/:id', {
-    onRequest: app.authenticate,
+    config: { auth: 'bearer' },
     schema: {
       summary: 'A file’s metadata',
       description: 'Any authenticated user may read any file’s metadata.',
       tags,
-      security: bearerSecurity,
       params: IdParams,
       response: { 200: FileSchema, ...problemResponses(404) }
     }
   }, async (request) => toFileView(await fileOr404(request.params.id)))
 
   app.put('/files/:id', {
-    onRequest: app.requireVerified,
+    config: { auth: 'verified' },
     validatorCompiler: uploadValidatorCompiler,
     schema: {
       summary: 'Replace a file’s content (owner or admin)',
       description: 'A multipart/form-data body with the new PDF in the `file` part; the same checks as an upload. ' +
         'The filename becomes the new part’s; the book and the creation time stay. The old bytes are removed once the change is saved.',
       tags,
-      security: bearerSecurity,
       consumes: ['multipart/form-data'],
       params: IdParams,
       body: UploadForm(maxBytes, { withBookId: false }),
@@ -186,12 +180,11 @@ const filesModule: FastifyPluginAsyncTypebox<FilesModuleOptions> = async (app, o
   })
 
   app.patch('/files/:id', {
-    onRequest: app.authenticate,
+    config: { auth: 'bearer' },
     schema: {
       summary: 'Rename a file or attach it to a book (owner or admin)',
       description: 'A new `filename` is cleaned like an uploaded one (400 when nothing is left); `bookId: null` detaches the file; an unknown or deleted book is 404. Others get 403.',
       tags,
-      security: bearerSecurity,
       params: IdParams,
       body: FilePatchBody,
       response: { 200: FileSchema, ...problemResponses(403, 404) }
@@ -216,12 +209,11 @@ const filesModule: FastifyPluginAsyncTypebox<FilesModuleOptions> = async (app, o
   })
 
   app.delete('/files/:id', {
-    onRequest: app.authenticate,
+    config: { auth: 'bearer' },
     schema: {
       summary: 'Delete a file and its bytes (owner or admin)',
       description: 'Removes the row and the stored bytes (should removing the bytes fail, it is logged and retried; the answer is still 204). Others get 403.',
       tags,
-      security: bearerSecurity,
       params: IdParams,
       response: { 204: NoContent, ...problemResponses(403, 404) }
     }
@@ -283,7 +275,6 @@ const filesModule: FastifyPluginAsyncTypebox<FilesModuleOptions> = async (app, o
     description: 'Streams the PDF as an attachment. `If-None-Match` with the ETag → 304; `Range: bytes=first-last` (one range) → 206; ' +
       'a malformed or unsatisfiable range → 416 with `Content-Range: bytes */size`; `If-Range` with the ETag is honoured.',
     tags,
-    security: bearerSecurity,
     params: IdParams,
     response: {
       ...downloadResponses(maxBytes),
@@ -295,9 +286,9 @@ const filesModule: FastifyPluginAsyncTypebox<FilesModuleOptions> = async (app, o
     }
   })
 
-  app.get('/files/:id/download', { onRequest: app.authenticate, schema: downloadSchema('Download a file') },
+  app.get('/files/:id/download', { config: { auth: 'bearer' }, schema: downloadSchema('Download a file') },
     async (request, reply) => await download(request.params.id, request, reply))
-  app.get('/download/:id', { onRequest: app.authenticate, schema: downloadSchema('Download a file (short path)') },
+  app.get('/download/:id', { config: { auth: 'bearer' }, schema: downloadSchema('Download a file (short path)') },
     async (request, reply) => await download(request.params.id, request, reply))
 }
 

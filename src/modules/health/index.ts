@@ -30,21 +30,19 @@ const Readiness = Type.Object({
 
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/health', {
-    config: { rateLimit: false },
+    config: { auth: 'public' },
     schema: {
       summary: 'Liveness: the process is up',
       tags: ['Operations'],
-      security: [],
       response: { 200: Health }
     }
   }, async () => ({ status: 'ok' as const }))
 
   app.get('/ready', {
-    config: { rateLimit: false },
+    config: { auth: 'public' },
     schema: {
       summary: 'Readiness: the database (and Redis, when configured) answer',
       tags: ['Operations'],
-      security: [],
       response: { 200: Readiness, ...problemResponses(503) }
     }
   }, async () => {

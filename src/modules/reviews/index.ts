@@ -1,16 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { bearerSecurity } from '../../plugins/docs.js'
 import { IdParams, NoContent, PaginationQuery, pageOf, problemResponses } from '../../schemas/common.js'
 import { createReview, deleteReview, listReviews, normalizeComment, updateReview } from './repository.js'
 import { BookReviewBody, ReviewBody, ReviewPage, ReviewReplaceBody, ReviewSchema } from './schemas.js'
 
 const reviewsModule: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/book/review', {
-    onRequest: app.requireVerified,
+    config: { auth: 'verified' },
     schema: {
       summary: 'Review a book (one review per user and book)',
       tags: ['Reviews'],
-      security: bearerSecurity,
       body: BookReviewBody,
       response: { 201: ReviewSchema, ...problemResponses(403, 404, 409) }
     }
@@ -20,10 +18,10 @@ const reviewsModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/books/:id/reviews', {
+    config: { auth: 'public' },
     schema: {
       summary: 'List a book’s reviews, newest first',
       tags: ['Reviews'],
-      security: [],
       params: IdParams,
       querystring: PaginationQuery,
       response: { 200: ReviewPage, ...problemResponses(404) }
@@ -34,11 +32,10 @@ const reviewsModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/books/:id/reviews', {
-    onRequest: app.requireVerified,
+    config: { auth: 'verified' },
     schema: {
       summary: 'Review a book (one review per user and book)',
       tags: ['Reviews'],
-      security: bearerSecurity,
       params: IdParams,
       body: ReviewBody,
       response: { 201: ReviewSchema, ...problemResponses(403, 404, 409) }
@@ -49,11 +46,10 @@ const reviewsModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.put('/reviews/:id', {
-    onRequest: app.authenticate,
+    config: { auth: 'bearer' },
     schema: {
       summary: 'Edit your review (author only); a comment left out becomes null',
       tags: ['Reviews'],
-      security: bearerSecurity,
       params: IdParams,
       body: ReviewReplaceBody,
       response: { 200: ReviewSchema, ...problemResponses(403, 404) }
@@ -64,11 +60,10 @@ const reviewsModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.delete('/reviews/:id', {
-    onRequest: app.authenticate,
+    config: { auth: 'bearer' },
     schema: {
       summary: 'Delete a review (its author or an admin)',
       tags: ['Reviews'],
-      security: bearerSecurity,
       params: IdParams,
       response: { 204: NoContent, ...problemResponses(403, 404) }
     }
