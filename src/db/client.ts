@@ -18,6 +18,7 @@ export function connectDatabase (url: string, { connectionLimit = 10 }: { connec
     uri: url,
     connectionLimit,
     connectTimeout: 2000,
+    charset: 'utf8mb4_unicode_ci',
     timezone: 'Z',
     dateStrings: false,
     supportBigNumbers: true,

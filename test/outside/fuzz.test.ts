@@ -77,7 +77,13 @@ const deep = (depth: number, leaf: unknown = 1): unknown => {
   for (let i = 0; i < depth; i++) value = i % 2 === 0 ? [value] : { a: value }
   return value
 }
+/** Text the database must store as sent (astral-plane, combining) or the API must refuse (controls). */
+const astralStrings = ['Emoji 😀', '𠜎𠜱𠝹𠱓', '𝔘𝔫𝔦𝔠𝔬𝔡𝔢 🦄📚']
+const combiningStrings = ['e\u0301\u0301\u0301', 'Z\u0324\u0354\u0367\u0311ä\u0356\u032d', 'ก\u0e49\u0e49\u0e49']
+const controlStrings = ['nul\u0000byte', 'bell\u0007', 'ansi \u001b[31mred', 'c1\u0085next', 'del\u007f']
+const exoticStrings = [...astralStrings, ...combiningStrings, ...controlStrings]
 const nastyStrings = [
+  ...exoticStrings,
   '', ' ', '\u0000', '\u202e\u0645\u0631\u062d\u0628\u0627', '👩‍👩‍👧‍👦📚', 'Ω≈ç√∫', '\uD800', "' OR 1=1 --", '"; DROP TABLE books; --',
   '<script>alert(1)</script>', '../../../../etc/passwd', '%00', '%', '%zz', '\\', '$' + '{7*7}', '{{7*7}}', 'null', 'true', '-0', '1e309',
   'NaN', 'Infinity', '-Infinity', '0x10', '  42  ', '9'.repeat(40), '2025-02-30', '0000-00-00', '9999-99-99T99:99:99Z', '2025-01-31T25:00:00+99:99'
@@ -152,6 +158,22 @@ function validString (schema: JsonSchema): fc.Arbitrary<string> {
     case 'date-time': return fc.date({ min: new Date('1970-01-01'), max: new Date('2999-12-31'), noInvalidDate: true }).map((date) => date.toISOString())
     case 'binary': return fc.constant('%PDF-1.7\n')
   }
+  // Astral-plane and combining characters wherever the schema allows them.
+  const exotic = [...astralStrings, ...combiningStrings].filter((value) => fits(value) && matchesPattern(schema.pattern, value))
+  const plain = plainString(schema, fits, minLength, maxLength)
+  return exotic.length === 0 ? plain : fc.oneof({ weight: 4, arbitrary: plain }, { weight: 1, arbitrary: fc.constantFrom(...exotic) })
+}
+
+function matchesPattern (pattern: string | undefined, value: string): boolean {
+  if (pattern === undefined) return true
+  try {
+    return new RegExp(pattern, 'u').test(value)
+  } catch {
+    return false
+  }
+}
+
+function plainString (schema: JsonSchema, fits: (value: string) => boolean, minLength: number, maxLength: number): fc.Arbitrary<string> {
   if (schema.pattern !== undefined) {
     try {
       return fc.stringMatching(new RegExp(schema.pattern)).filter(fits)
@@ -376,6 +398,7 @@ t.test('every documented operation survives fuzzing: no 5xx, problem+json 4xx, r
       t.fail(`${key} — ${failure.length > 0 ? failure : (error as Error).message.slice(0, 2000)} (fast-check ${replay}; replay with FUZZ_SEED=${seed})`)
     }
   }
+  await sweepTextFields(t, app, operations, tokenFor)
   // The oracle itself: a write it must see.
   const baseline = await snapshot(app, tables)
   await app.pool.query('UPDATE users SET username = ? WHERE id = ?', ['fuzz_oracle', user.id])
@@ -384,6 +407,43 @@ t.test('every documented operation survives fuzzing: no 5xx, problem+json 4xx, r
   t.same({ ...touched, users: '' }, { ...baseline, users: '' }, 'and only in the table that changed')
   t.comment(`${requests} requests; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort(([a], [b]) => a - b)))}`)
 })
+
+const oneLineFields = new Set(['title', 'name', 'author', 'genre', 'nationality'])
+
+function acceptsString (schema: JsonSchema): boolean {
+  const types = Array.isArray(schema.type) ? schema.type : [schema.type]
+  const plain = types.includes('string') && schema.format === undefined && schema.enum === undefined
+  return plain || (schema.anyOf ?? schema.oneOf ?? []).some(acceptsString)
+}
+
+/**
+ * Every text property of every JSON body, given each astral-plane, combining and control-character
+ * string in an otherwise valid body: never a 5xx, and a control character in a name or title is a 4xx.
+ */
+async function sweepTextFields (t: Test, app: FastifyInstance, operations: Array<{ path: string, method: string, operation: Operation }>, tokenFor: (auth: Auth) => Promise<string | undefined>) {
+  const failures: string[] = []
+  let requests = 0
+  for (const [index, { path, method, operation }] of operations.entries()) {
+    const schema = operation.requestBody?.content['application/json']?.schema
+    const fields = Object.entries(schema?.properties ?? {}).filter(([, property]) => acceptsString(property)).map(([key]) => key)
+    if (schema === undefined || fields.length === 0) continue
+    const [base] = fc.sample(validValue(schema), { seed: seed + index, numRuns: 1 })
+    const url = path.replace(/\{\w+\}/g, '1')
+    for (const field of fields) {
+      for (const text of exoticStrings) {
+        const authorization = await tokenFor('admin') ?? ''
+        const payload = JSON.stringify({ ...(base as object), [field]: text })
+        const response = await app.inject({ method: method as InjectOptions['method'], url, headers: { authorization, 'content-type': 'application/json' }, payload })
+        requests++
+        const where = `${method} ${url} ${field}=${JSON.stringify(text)} → ${response.statusCode} ${response.body.slice(0, 200)}`
+        if (response.statusCode >= 500) failures.push(`5xx: ${where}`)
+        if (response.statusCode < 400 && controlStrings.includes(text) && oneLineFields.has(field)) failures.push(`control character accepted: ${where}`)
+        if (response.statusCode >= 400 && !/^application\/problem\+json/.test(String(response.headers['content-type']))) failures.push(`not problem+json: ${where}`)
+      }
+    }
+  }
+  t.same(failures, [], `every text field survives astral-plane, combining and control-character strings (${requests} requests)`)
+}
 
 /** Percent-encodes a segment; a lone surrogate (not UTF-8 at all) goes out as the invalid bytes it would be. */
 function encodePathSegment (value: string): string {

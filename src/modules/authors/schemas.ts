@@ -1,9 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { DateOnly, Id, PaginationQuery, Page } from '../../schemas/common.js'
+import { OneLine } from '../../schemas/text.js'
 
-const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' })
+const Name = OneLine({ maxLength: 200 })
 const Birthdate = Type.Union([DateOnly, Type.Null()])
-const Nationality = Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()])
+const Nationality = Type.Union([OneLine({ maxLength: 100 }), Type.Null()])
 
 export const AuthorSchema = Type.Object({
   id: Id,

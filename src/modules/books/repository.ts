@@ -88,6 +88,14 @@ export async function listBooks (db: Database, filters: BookListFilters & Pagina
 }
 
 /**
+ * Author names are matched in a collation that tells astral-plane characters apart (utf8mb4_unicode_ci
+ * weighs every emoji alike) and ignores case. The lock is named by the collation's weights, so two names
+ * that match take the same lock; `database()` is utf8mb3, converted so that mixing it with a utf8mb4
+ * name is not error 1270.
+ */
+const nameCollation = 'utf8mb4_unicode_520_ci'
+
+/**
  * The author a write refers to: `authorId` must exist (404 otherwise); `author` is a name, matched
  * case-insensitively (the oldest match wins) or created.
  */
@@ -99,7 +107,7 @@ export async function resolveAuthor (tx: Executor, choice: { authorId?: number |
   }
   const name = (choice.author ?? '').trim()
   const [existing] = await tx.select({ id: authors.id }).from(authors)
-    .where(sql`lower(${authors.name}) = lower(${name})`)
+    .where(sql`${authors.name} collate ${sql.raw(nameCollation)} = ${name}`)
     .orderBy(asc(authors.id))
     .limit(1)
   if (existing !== undefined) return existing.id
@@ -108,7 +116,7 @@ export async function resolveAuthor (tx: Executor, choice: { authorId?: number |
   return created.id
 }
 
-const authorLockName = "sha1(concat(database(), ':author:', lower(trim(?))))"
+const authorLockName = `sha1(concat(convert(database() using utf8mb4), ':author:', hex(weight_string(trim(?) collate ${nameCollation}))))`
 
 /**
  * Runs `work` while holding a named lock on an author name (GET_LOCK on a connection of its own),

@@ -3,10 +3,11 @@ import { DateOnly, Id, PaginationQuery } from '../../schemas/common.js'
 import { StringEnum } from '../../lib/string-enum.js'
 import { AuthorRefSchema } from './book-view.js'
 import { isbnInputPattern } from './isbn.js'
+import { OneLine } from '../../schemas/text.js'
 
 export const maxCopies = 1_000_000
 
-const Title = Type.String({ minLength: 1, maxLength: 255, pattern: '\\S', description: 'Not blank' })
+const Title = OneLine({ maxLength: 255, description: 'Not blank; no control characters' })
 const Isbn = Type.String({
   minLength: 10,
   maxLength: 17,
@@ -14,10 +15,10 @@ const Isbn = Type.String({
   description: 'ISBN-10 or ISBN-13; hyphens and spaces allowed; the check digit is verified. Stored and returned as ISBN-13 digits.',
   examples: ['978-0-306-40615-7']
 })
-const Genre = Type.Union([Type.String({ minLength: 1, maxLength: 100 }), Type.Null()])
+const Genre = Type.Union([OneLine({ maxLength: 100 }), Type.Null()])
 const PublicationYear = Type.Integer({ minimum: -3000, maximum: 9999 })
 const PublicationDate = Type.Union([DateOnly, Type.Null()])
-const AuthorName = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S', description: 'An author name: the existing author of that name (case-insensitive) or a new one' })
+const AuthorName = OneLine({ maxLength: 200, description: 'An author name: the existing author of that name (case-insensitive) or a new one' })
 const Copies = Type.Integer({ minimum: 0, maximum: maxCopies })
 
 /** Any integer is accepted so that a value outside the range answers the contract's 409, not a 400. */

@@ -1,8 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { Id, Page, Timestamp } from '../../schemas/common.js'
+import { Text } from '../../schemas/text.js'
 
 const Rating = Type.Integer({ minimum: 1, maximum: 5 })
-const Comment = Type.Union([Type.String({ maxLength: 2000 }), Type.Null()], { description: 'Up to 2000 characters; empty or blank is stored as null' })
+const Comment = Type.Union([Text({ maxLength: 2000 }), Type.Null()], { description: 'Up to 2000 characters, tab and line breaks allowed but no other control characters; empty or blank is stored as null' })
 
 export const ReviewSchema = Type.Object({
   id: Id,

@@ -3449,7 +3449,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description Not blank */
+                    /** @description Not blank; no control characters */
                     title: string;
                     /**
                      * @description ISBN-10 or ISBN-13; hyphens and spaces allowed; the check digit is verified. Stored and returned as ISBN-13 digits.
@@ -3870,7 +3870,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description Not blank */
+                    /** @description Not blank; no control characters */
                     title: string;
                     /**
                      * @description ISBN-10 or ISBN-13; hyphens and spaces allowed; the check digit is verified. Stored and returned as ISBN-13 digits.
@@ -4176,7 +4176,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description Not blank */
+                    /** @description Not blank; no control characters */
                     title?: string;
                     /**
                      * @description ISBN-10 or ISBN-13; hyphens and spaces allowed; the check digit is verified. Stored and returned as ISBN-13 digits.
@@ -5646,7 +5646,7 @@ export interface operations {
                     bookId: number;
                     /** Format: int32 */
                     rating: number;
-                    /** @description Up to 2000 characters; empty or blank is stored as null */
+                    /** @description Up to 2000 characters, tab and line breaks allowed but no other control characters; empty or blank is stored as null */
                     comment?: string | null;
                 };
             };
@@ -5934,7 +5934,7 @@ export interface operations {
                 "application/json": {
                     /** Format: int32 */
                     rating: number;
-                    /** @description Up to 2000 characters; empty or blank is stored as null */
+                    /** @description Up to 2000 characters, tab and line breaks allowed but no other control characters; empty or blank is stored as null */
                     comment?: string | null;
                 };
             };
@@ -6106,7 +6106,7 @@ export interface operations {
                 "application/json": {
                     /** Format: int32 */
                     rating: number;
-                    /** @description Up to 2000 characters; empty or blank is stored as null */
+                    /** @description Up to 2000 characters, tab and line breaks allowed but no other control characters; empty or blank is stored as null */
                     comment?: string | null;
                 };
             };
