@@ -23,7 +23,7 @@ import dbPlugin from './plugins/db.js'
 import docsPlugin from './plugins/docs.js'
 import mailPlugin from './plugins/mail.js'
 import errorsPlugin, { sendClientErrorProblem, sendProblem } from './plugins/errors.js'
-import finiteNumbersPlugin from './plugins/finite-numbers.js'
+import plainNumbersPlugin from './plugins/plain-numbers.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import redisPlugin from './plugins/redis.js'
 import requestBodiesPlugin from './plugins/request-bodies.js'
@@ -79,7 +79,7 @@ export async function buildApp (config: Config, { loggerInstance }: BuildOptions
   await app.register(configPlugin, { config })
   await app.register(errorsPlugin)
   await app.register(requestBodiesPlugin)
-  await app.register(finiteNumbersPlugin)
+  await app.register(plainNumbersPlugin)
   await app.register(schemasPlugin)
   await app.register(docsPlugin)
   await app.register(redisPlugin)
