@@ -35,6 +35,8 @@ export const ConfigSchema = Type.Object({
   MAX_UPLOAD_BYTES: Count(20971520),
   CORS_ORIGINS: Type.Optional(CommaList),
   TRUST_PROXY: Type.Optional(CommaList),
+  // Fail fast (README "Security"): the most a request waits on the database.
+  DB_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600000, default: 3000 }),
   LOG_LEVEL: StringEnum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' })
 })
 

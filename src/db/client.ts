@@ -1,5 +1,6 @@
 import { drizzle, type MySql2Database } from 'drizzle-orm/mysql2'
 import mysql, { type Pool, type PoolConnection } from 'mysql2/promise'
+import { failFast } from './fail-fast.js'
 import * as schema from './schema/index.js'
 
 export type Database = MySql2Database<typeof schema>
@@ -9,21 +10,33 @@ export interface DatabaseHandle {
   pool: Pool
 }
 
+export interface ConnectOptions {
+  connectionLimit?: number
+  /**
+   * Fail fast: the most a request waits for a connection or for one statement (see fail-fast.ts).
+   * Unset for migrations and command-line tools, whose statements may rightly run long.
+   */
+  timeoutMs?: number
+}
+
 /**
- * Opens the pool. Short connect timeouts make an outage answer fast (503) instead of hanging
- * requests; UTC on the wire keeps every DATETIME an instant.
+ * Opens the pool: utf8mb4 on the wire, so any Unicode a column can store arrives intact; UTC on the
+ * wire keeps every DATETIME an instant; a bounded queue, so a stalled database cannot gather an
+ * unbounded backlog of waiting requests.
  */
-export function connectDatabase (url: string, { connectionLimit = 10 }: { connectionLimit?: number } = {}): DatabaseHandle {
+export function connectDatabase (url: string, { connectionLimit = 10, timeoutMs }: ConnectOptions = {}): DatabaseHandle {
   const pool = mysql.createPool({
     uri: url,
     connectionLimit,
-    connectTimeout: 2000,
+    queueLimit: connectionLimit * 20,
+    connectTimeout: timeoutMs ?? 2000,
     charset: 'utf8mb4_unicode_ci',
     timezone: 'Z',
     dateStrings: false,
     supportBigNumbers: true,
     enableKeepAlive: true
   })
+  if (timeoutMs !== undefined) failFast(pool, timeoutMs)
   return { db: connectedDrizzle(pool), pool }
 }
 

@@ -4,6 +4,7 @@ interface DriverError {
   errno?: number
   code?: string
   sqlMessage?: string
+  fatal?: boolean
 }
 
 /** What a client is told when one of the database's own rules refuses a write. */
@@ -22,19 +23,24 @@ const checkViolations = new Set([4025, 3819]) // MariaDB, MySQL
 const referencedRowMissing = 1452
 const rowStillReferenced = 1451
 const valueOutOfRange = new Set([1264, 1406, 1292, 1366, 1690])
-const unavailableCodes = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND',
-  'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_CON_COUNT_ERROR', 'POOL_CLOSED', 'ER_SERVER_SHUTDOWN'
-])
+/**
+ * The database cannot serve now. mysql2 marks `fatal` every failure of a connection (refused, reset,
+ * lost, timed out, and a command on one already closed: a rollback after the server died), and
+ * fail-fast.ts marks the pool's own (acquire timeout, queue full, pool closed). Bare network codes are
+ * not enough: a client hanging up mid-body is an ECONNRESET too, and is not a database outage.
+ */
+const unavailableCodes = new Set(['PROTOCOL_SEQUENCE_TIMEOUT', 'ER_CON_COUNT_ERROR', 'ER_SERVER_SHUTDOWN', 'POOL_ACQUIRE_TIMEOUT'])
+
+function isUnavailable (error: DriverError): boolean {
+  return error.fatal === true || (error.code !== undefined && unavailableCodes.has(error.code))
+}
 
 /** Drizzle wraps driver errors in a `DrizzleQueryError`; the MySQL error is its `cause`. */
 export function driverErrorOf (error: unknown): DriverError | undefined {
   let current: unknown = error
   for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
     const candidate = current as Error & DriverError
-    if (typeof candidate.errno === 'number' || (typeof candidate.code === 'string' && unavailableCodes.has(candidate.code))) {
-      return candidate
-    }
+    if (typeof candidate.errno === 'number' || isUnavailable(candidate)) return candidate
     current = candidate.cause
   }
   return undefined
@@ -51,7 +57,7 @@ function constraintName (message: string): string | undefined {
 export function problemFromDatabaseError (error: unknown): ApiError | undefined {
   const driverError = driverErrorOf(error)
   if (driverError === undefined) return undefined
-  if (driverError.code !== undefined && unavailableCodes.has(driverError.code)) {
+  if (isUnavailable(driverError)) {
     return new ApiError('SERVICE_UNAVAILABLE', 'The database is unavailable; try again shortly', { headers: { 'retry-after': '5' } })
   }
   const message = driverError.sqlMessage ?? ''

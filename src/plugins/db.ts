@@ -11,7 +11,7 @@ declare module 'fastify' {
 
 /** The Drizzle handle on a mysql2 pool, closed with the app (after in-flight requests finish). */
 export default fp(async function dbPlugin (app) {
-  const { db, pool } = connectDatabase(app.config.DATABASE_URL)
+  const { db, pool } = connectDatabase(app.config.DATABASE_URL, { timeoutMs: app.config.DB_TIMEOUT_MS })
   app.decorate('db', db)
   app.decorate('pool', pool)
   app.addHook('onClose', async () => { await pool.end() })

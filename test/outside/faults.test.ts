@@ -89,7 +89,9 @@ async function privateMariadb (t: Test) {
     url: `mysql://root@127.0.0.1:${port}/bookstore_faults`,
     port,
     start,
-    stop: async () => { if (child !== undefined) await stop(child) }
+    stop: async () => { if (child !== undefined) await stop(child) },
+    /** SIGSTOP freezes the server with its sockets open: nothing refuses, nothing answers. */
+    signal: (signal: NodeJS.Signals) => { child?.kill(signal) }
   }
 }
 
@@ -222,6 +224,61 @@ t.test('the database stopped under load: 503 fast, /ready 503; started again: th
   t.ok(recovered.length >= 25 && recovered.every((sample) => ok(sample) || favouriteRace(sample)), `after: everything served again (${summary(recovered)})`)
   const borrowed = await app.inject({ method: 'POST', url: '/api/borrows', headers: user.headers, payload: { bookId } })
   t.equal(borrowed.statusCode, 201, 'writes work again')
+})
+
+t.test('the database frozen (SIGSTOP): every request answers 503 within DB_TIMEOUT_MS + 1 s; thawed (SIGCONT): all succeed within 2 s', async (t) => {
+  const timeoutMs = 1000
+  const database = await privateMariadb(t)
+  await migrateDatabase(database.url)
+  const app = await build(t, { databaseUrl: database.url, env: { RATE_LIMIT_MAX: '100000', DB_TIMEOUT_MS: String(timeoutMs) } })
+  const user = await createUser(app)
+  const created = await app.inject({ method: 'POST', url: '/api/books', headers: user.headers, payload: { title: 'Dawn', isbn: '9780446603775', publicationYear: 1987, author: 'Octavia E. Butler', totalCopies: 1000 } })
+  t.equal(created.statusCode, 201)
+  const bookId = created.json<{ id: number }>().id
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const address = app.server.address()
+  if (address === null || typeof address === 'string') throw new Error('not listening')
+  const baseUrl = `http://127.0.0.1:${address.port}`
+  const auth = { authorization: user.headers.authorization, 'content-type': 'application/json' }
+  // Reads, a read behind the bearer check, a write in a transaction and a write under a named lock.
+  const routes: Array<{ route: string, init?: RequestInit }> = [
+    { route: '/api/books' },
+    { route: `/api/books/${bookId}` },
+    { route: '/api/me', init: { headers: auth } },
+    { route: '/api/borrows', init: { method: 'POST', headers: auth, body: JSON.stringify({ bookId }) } },
+    { route: '/api/books', init: { method: 'POST', headers: auth, body: JSON.stringify({ title: 'Frozen', isbn: '9780306406157', publicationYear: 2000, author: 'Someone New' }) } }
+  ]
+  const send = async ({ route, init }: { route: string, init?: RequestInit }) => {
+    const started = performance.now()
+    try {
+      const response = await fetch(`${baseUrl}${route}`, { ...init, signal: AbortSignal.timeout(10_000) })
+      const body = await response.text()
+      return { route, status: response.status, retryAfter: response.headers.get('retry-after'), code: response.status >= 400 ? (JSON.parse(body) as { code?: string }).code : undefined, ms: performance.now() - started }
+    } catch {
+      return { route, status: 0, retryAfter: null, code: undefined, ms: performance.now() - started }
+    }
+  }
+
+  database.signal('SIGSTOP')
+  t.teardown(() => database.signal('SIGCONT'))
+  // More requests at once than the pool has connections, so some wait for one and time out there.
+  const frozen = await Promise.all(Array.from({ length: 30 }, (_unused, i) => send(routes[i % routes.length] ?? { route: '/api/books' })))
+  const slowest = Math.max(...frozen.map((answer) => answer.ms))
+  t.same(frozen.filter((answer) => answer.status !== 503 || answer.code !== 'SERVICE_UNAVAILABLE' || answer.retryAfter === null), [], 'every request: 503 SERVICE_UNAVAILABLE with Retry-After')
+  t.ok(slowest < timeoutMs + 1000, `every answer within DB_TIMEOUT_MS + 1 s (slowest ${slowest.toFixed(0)} ms)`, { slow: frozen.filter((answer) => answer.ms > timeoutMs + 500) })
+  const second = await Promise.all(routes.map(send))
+  t.ok(second.every((answer) => answer.status === 503 && answer.ms < timeoutMs + 1000), `still frozen: 503 fast again (${second.map((answer) => answer.ms.toFixed(0)).join(', ')} ms)`)
+
+  database.signal('SIGCONT')
+  const thawed = performance.now()
+  let answers = await Promise.all(routes.map(send))
+  while (answers.some((answer) => answer.status >= 500 || answer.status === 0) && performance.now() - thawed < 10_000) {
+    await sleep(50)
+    answers = await Promise.all(routes.map(send))
+  }
+  const recovery = performance.now() - thawed
+  t.same(answers.filter((answer) => answer.status >= 400), [], 'thawed: every route succeeds')
+  t.ok(recovery < 2000, `all succeed again within 2 s of SIGCONT (${recovery.toFixed(0)} ms)`)
 })
 
 t.test('Redis stopped mid-run: requests never hang (limits are skipped), /ready says so, and it reconnects', async (t) => {
