@@ -13,6 +13,9 @@ import { sharedSchemas } from '../../src/schemas/shared.js'
 
 export type TestContext = Pick<Test, 'teardown' | 'fail'>
 
+/** The app `build` returns: the whole API, its config typed. */
+export type TestApp = FastifyInstance & { config: Config }
+
 const serverUrl = process.env.TEST_DATABASE_SERVER_URL ?? 'mysql://root@127.0.0.1:3306'
 export const testJwtSecret = 'test-secret-that-is-at-least-32-characters-long'
 
@@ -99,7 +102,7 @@ export interface BuildOptions {
 }
 
 /** The app as production builds it, on a fresh database, closed when the test ends. */
-export async function build (t: TestContext, { env = {}, databaseUrl, routes, logger, now }: BuildOptions = {}): Promise<FastifyInstance & { config: Config }> {
+export async function build (t: TestContext, { env = {}, databaseUrl, routes, logger, now }: BuildOptions = {}): Promise<TestApp> {
   const url = databaseUrl ?? await createTestDatabase(t)
   const config = loadConfig({ env: testEnv(url, env), dotenv: false })
   t.teardown(() => rm(resolve(config.UPLOAD_DIR), { recursive: true, force: true }))

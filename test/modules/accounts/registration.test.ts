@@ -4,8 +4,7 @@ import pino from 'pino'
 import t from 'tap'
 import { emailTokens, users } from '../../../src/db/schema/index.js'
 import { loggerOptions } from '../../../src/lib/logging.js'
-import { build } from '../../helpers/index.js'
-import { firstLink, setupMail, strongPassword, tokenOf } from './support.js'
+import { build, firstLink, setupMail, strongPassword, tokenOf } from '../../helpers/index.js'
 
 const mail = await setupMail(t)
 

@@ -2,8 +2,7 @@ import { createHmac, randomUUID } from 'node:crypto'
 import { eq } from 'drizzle-orm'
 import t from 'tap'
 import { refreshTokens, revokedAccessTokens, users } from '../../../src/db/schema/index.js'
-import { build, createUser, testJwtSecret, testPassword } from '../../helpers/index.js'
-import { bearer, login } from './support.js'
+import { bearer, build, createUser, login, testJwtSecret, testPassword } from '../../helpers/index.js'
 
 const b64 = (value: object | string) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url')
 

@@ -2,8 +2,8 @@ import { eq, isNull } from 'drizzle-orm'
 import t from 'tap'
 import { authors, books } from '../../../src/db/schema/index.js'
 import type { BookView } from '../../../src/modules/books/book-view.js'
-import { build, createUser } from '../../helpers/index.js'
-import { createBook, testEnvOverrides } from './fixtures.js'
+import { build, createUser, postBook } from '../../helpers/index.js'
+import { testEnvOverrides } from './fixtures.js'
 
 interface Expected {
   id: number
@@ -54,7 +54,7 @@ t.test('listing, filtering and sorting a few dozen books', async (t) => {
   const base = Date.parse('2024-01-01T00:00:00Z')
 
   await Promise.all(Array.from({ length: 36 }, async (_, i) => {
-    const book = await createBook(app, i % 2 === 0 ? alice : bob, {
+    const book = await postBook(app, i % 2 === 0 ? alice : bob, {
       title: i === 35 ? '100% Pure_Fiction' : `Book ${letters[(i * 7) % 12]}`,
       author: authorNames[i % 3],
       genre: genres[i % 3],
@@ -68,7 +68,7 @@ t.test('listing, filtering and sorting a few dozen books', async (t) => {
       ratingSum: reviewCount + (i % (4 * reviewCount + 1))
     }).where(eq(books.id, book.id))
   }))
-  const gone = await createBook(app, alice, { title: 'Book A deleted', author: 'Beta Poet', genre: 'Fantasy', totalCopies: 3 })
+  const gone = await postBook(app, alice, { title: 'Book A deleted', author: 'Beta Poet', genre: 'Fantasy', totalCopies: 3 })
   await app.db.update(books).set({ deletedAt: new Date() }).where(eq(books.id, gone.id))
 
   const all: Expected[] = await app.db.select({
@@ -185,10 +185,10 @@ t.test('listing, filtering and sorting a few dozen books', async (t) => {
 t.test('available-by-genre: genres compare as the genre filter does (case-insensitively); no genre last', async (t) => {
   const app = await build(t, { env: testEnvOverrides })
   const alice = await createUser(app)
-  const a = await createBook(app, alice, { title: 'A', genre: 'Sci-Fi', totalCopies: 2 })
-  const b = await createBook(app, alice, { title: 'B', genre: 'sci-fi', totalCopies: 3 })
-  const c = await createBook(app, alice, { title: 'C', totalCopies: 1 })
-  await createBook(app, alice, { title: 'D', genre: 'Sci-Fi', totalCopies: 0 })
+  const a = await postBook(app, alice, { title: 'A', genre: 'Sci-Fi', totalCopies: 2 })
+  const b = await postBook(app, alice, { title: 'B', genre: 'sci-fi', totalCopies: 3 })
+  const c = await postBook(app, alice, { title: 'C', totalCopies: 1 })
+  await postBook(app, alice, { title: 'D', genre: 'Sci-Fi', totalCopies: 0 })
   const shelves = (await app.inject({ url: '/api/books/available-by-genre' })).json()
   t.equal(shelves.length, 2)
   t.match(shelves[0], { genre: /^sci-fi$/i, availableCopies: 5 })

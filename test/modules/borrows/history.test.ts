@@ -1,7 +1,5 @@
 import t from 'tap'
-import { borrows } from '../../../src/db/schema/index.js'
-import { build, createUser } from '../../helpers/index.js'
-import { createAuthor, createBook } from './fixtures.js'
+import { build, createAuthor, createBook, createBorrow, createUser } from '../../helpers/index.js'
 
 const day = 86_400_000
 
@@ -26,17 +24,8 @@ t.test('GET /api/borrows: the caller\'s history, filtered and paginated', async 
     { key: 'open', bookId: silmarillion.id, borrowedAt: new Date(now - day), returnedAt: null }
   ]
   const ids: Record<string, number> = {}
-  for (const row of rows) {
-    const [inserted] = await app.db.insert(borrows).values({
-      userId: alice.id,
-      bookId: row.bookId,
-      borrowedAt: row.borrowedAt,
-      dueAt: new Date(row.borrowedAt.getTime() + 14 * day),
-      returnedAt: row.returnedAt
-    }).$returningId()
-    ids[row.key] = inserted?.id ?? 0
-  }
-  await app.db.insert(borrows).values({ userId: bob.id, bookId: hobbit.id, borrowedAt: new Date(now - day), dueAt: new Date(now + 13 * day) })
+  for (const row of rows) ids[row.key] = await createBorrow(app, { userId: alice.id, ...row })
+  await createBorrow(app, { userId: bob.id, bookId: hobbit.id, borrowedAt: new Date(now - day) })
 
   const list = async (query = '') => {
     const response = await app.inject({ url: `/api/borrows${query}`, headers: alice.headers })
