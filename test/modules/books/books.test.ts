@@ -115,7 +115,7 @@ t.test('two parallel creates with the same ISBN: one 201, one 409 ISBN_TAKEN', a
   t.equal((await app.db.select({ n: count() }).from(books).where(eq(books.isbn, '9780804429573')))[0]?.n, 1)
 })
 
-t.test('GET /api/books/:id', async (t) => {
+t.test('GET /api/books/:id of an unknown book is 404 NOT_FOUND, of a non-numeric id 400', async (t) => {
   const missing = await app.inject({ url: '/api/books/999' })
   t.equal(missing.statusCode, 404)
   t.equal(missing.json().code, 'NOT_FOUND')
