@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path'
 import { eq } from 'drizzle-orm'
 import t from 'tap'
 import { files } from '../../../src/db/schema/index.js'
-import { build, createBook, createFile, createUser, pdfBytes, type FileBody } from '../../helpers/index.js'
+import { build, createBook, createFile, createUser, pdfBytes, waitUntil, type FileBody } from '../../helpers/index.js'
 import { sha256, storedBytes, storedPaths, upload, uploadParts } from './support.js'
 
 // One app and database for the file; each test works on files it uploads itself.
@@ -231,7 +231,7 @@ t.test('at start-up, old bytes no row points at are swept', async (t) => {
 
   // A second instance on the same database and directory, as after a restart.
   const restarted = await build(t, { databaseUrl: app.config.DATABASE_URL, env: { UPLOAD_DIR: app.config.UPLOAD_DIR } })
-  for (let i = 0; i < 100 && (await storedPaths(app)).includes(orphan); i++) await new Promise((resolve) => setTimeout(resolve, 20))
+  await waitUntil(async () => !(await storedPaths(app)).includes(orphan))
   const paths = await storedPaths(app)
   t.notOk(paths.includes(orphan), 'the orphan is gone')
   t.ok(paths.includes(key), 'bytes with a row stay')

@@ -86,16 +86,19 @@ t.test('local disk storage', async (t) => {
 t.test('ByteRemover retries a failed removal until it succeeds', async (t) => {
   let failures = 2
   const removed: string[] = []
+  let succeeded = () => {}
+  const firstSuccess = new Promise<void>((resolve) => { succeeded = resolve })
   const storage = {
     remove: async (key: string) => {
       if (failures-- > 0) throw new Error('disk busy')
       removed.push(key)
+      succeeded()
     }
   } as unknown as FileStorage
   const remover = new ByteRemover(storage, pino({ level: 'silent' }), [5, 5])
   await remover.remove('k1')
   t.same(remover.pending, ['k1'], 'scheduled again after a failure')
-  for (let i = 0; i < 50 && removed.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5))
+  await firstSuccess
   t.same(removed, ['k1'])
   t.same(remover.pending, [])
 

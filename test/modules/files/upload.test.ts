@@ -2,9 +2,8 @@ import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { request as httpRequest } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join, resolve } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { build, createBook, createUser, multipartBody, pdfBytes, type FileBody } from '../../helpers/index.js'
+import { build, createBook, createUser, multipartBody, pdfBytes, waitUntil, type FileBody } from '../../helpers/index.js'
 import { fileRows, sha256, storedBytes, storedPaths, upload, uploadParts, uuidPattern } from './support.js'
 
 const limit = 2048
@@ -265,11 +264,11 @@ t.test('an upload aborted mid-stream leaves no temporary file and no row', async
   request.write(payload.subarray(0, 200 * 1024))
 
   // Wait until the server has started writing the temporary file, then drop the connection.
-  for (let i = 0; i < 100 && (await storedPaths(app)).length === 0; i++) await sleep(20)
+  await waitUntil(async () => (await storedPaths(app)).length > 0)
   t.match(await storedPaths(app), [/^tmp\//], 'the upload was being streamed to a temporary file')
   request.destroy()
 
-  for (let i = 0; i < 100 && (await storedPaths(app)).length > 0; i++) await sleep(20)
+  await waitUntil(async () => (await storedPaths(app)).length === 0)
   t.same(await storedPaths(app), [], 'the temporary file is gone')
   t.same(await fileRows(app), [])
 
