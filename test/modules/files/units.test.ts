@@ -8,6 +8,7 @@ import { cleanFilename, uploadedFilename } from '../../../src/modules/files/file
 import { ByteRemover, sweepOrphans } from '../../../src/modules/files/removal.js'
 import { createLocalDiskStorage, newStorageKey, StoredObjectMissingError, type FileStorage } from '../../../src/modules/files/storage.js'
 import { decodeHeaderFilename } from '../../../src/modules/files/upload.js'
+import { waitUntil } from '../../helpers/index.js'
 
 t.test('parseRange', async (t) => {
   t.same(parseRange(undefined, 100), { kind: 'whole' })
@@ -86,19 +87,17 @@ t.test('local disk storage', async (t) => {
 t.test('ByteRemover retries a failed removal until it succeeds', async (t) => {
   let failures = 2
   const removed: string[] = []
-  let succeeded = () => {}
-  const firstSuccess = new Promise<void>((resolve) => { succeeded = resolve })
   const storage = {
     remove: async (key: string) => {
       if (failures-- > 0) throw new Error('disk busy')
       removed.push(key)
-      succeeded()
     }
   } as unknown as FileStorage
   const remover = new ByteRemover(storage, pino({ level: 'silent' }), [5, 5])
   await remover.remove('k1')
   t.same(remover.pending, ['k1'], 'scheduled again after a failure')
-  await firstSuccess
+  // The retry timers are unref'd, so a bare promise would let the process exit: poll for the removal.
+  await waitUntil(() => removed.length > 0)
   t.same(removed, ['k1'])
   t.same(remover.pending, [])
 
