@@ -34,6 +34,8 @@ import securityPlugin, { securityHeaders } from './plugins/security.js'
 export interface BuildOptions {
   /** A logger to use instead of the one built from the config (tests pass one writing to a stream). */
   loggerInstance?: FastifyBaseLogger
+  /** The clock tokens are issued by (`Date.now` unless a test moves it). */
+  now?: () => number
 }
 
 const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/
@@ -49,7 +51,7 @@ function sendProblemBeforeRouting (error: FastifyError, request: FastifyRequest,
 }
 
 /** Builds the whole API from a validated configuration; `server.ts` only listens. */
-export async function buildApp (config: Config, { loggerInstance }: BuildOptions = {}): Promise<FastifyInstance> {
+export async function buildApp (config: Config, { loggerInstance, now }: BuildOptions = {}): Promise<FastifyInstance> {
   const trustedProxies = splitList(config.TRUST_PROXY)
   const app = Fastify({
     ...(loggerInstance === undefined ? { logger: loggerOptions(config.LOG_LEVEL) } : { loggerInstance }),
@@ -87,7 +89,7 @@ export async function buildApp (config: Config, { loggerInstance }: BuildOptions
   await app.register(mailPlugin)
   await app.register(securityPlugin)
   await app.register(rateLimitPlugin)
-  await app.register(authPlugin)
+  await app.register(authPlugin, { now })
   await app.register(routePolicyPlugin, { buckets: { ...accountBuckets, ...borrowBuckets } })
 
   await app.register(healthRoutes)

@@ -1,7 +1,7 @@
 import { once } from 'node:events'
 import { connect } from 'node:net'
 import t from 'tap'
-import { createTestDatabase, startServerProcess } from './helpers/index.js'
+import { createTestDatabase, startServerProcess, waitUntil } from './helpers/index.js'
 
 t.test('the server migrates an empty database, serves, and on SIGTERM finishes in-flight requests before exiting', async (t) => {
   const url = await createTestDatabase(t)
@@ -17,10 +17,11 @@ t.test('the server migrates an empty database, serves, and on SIGTERM finishes i
   socket.write(`POST /api/in-flight HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`)
   let response = ''
   socket.on('data', (chunk) => { response += String(chunk) })
-  await new Promise((resolve) => setTimeout(resolve, 200))
+  // Fastify logs each request once its headers are in; the server has it before the signal comes.
+  await waitUntil(() => output().includes('/api/in-flight'))
 
   child.kill('SIGTERM')
-  await new Promise((resolve) => setTimeout(resolve, 300))
+  await waitUntil(() => /shutting down/.test(output()))
   socket.write(body.slice(5))
   const [code] = await once(child, 'exit')
   t.match(response, /^HTTP\/1\.1 404/, 'the in-flight request got its answer')

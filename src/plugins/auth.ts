@@ -82,12 +82,17 @@ function extractAccessToken (request: FastifyRequest): string {
   return match[1]
 }
 
+export interface AuthOptions {
+  /** The time tokens are issued at, in ms; tests set it back to issue tokens that have already expired. */
+  now?: () => number
+}
+
 /**
  * JWT access and refresh tokens (HS256 pinned, `iss`/`aud` checked, a `jti` on each) and the hooks
  * that authenticate requests. Each authenticated request asks the database, in one indexed query,
  * whether the token was logged out and whether the user's sessions were ended since it was issued.
  */
-export default fp(async function authPlugin (app) {
+export default fp<AuthOptions>(async function authPlugin (app, { now = Date.now }) {
   const { JWT_SECRET, ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL } = app.config
   await app.register(jwt, {
     secret: JWT_SECRET,
@@ -130,7 +135,7 @@ export default fp(async function authPlugin (app) {
       const token = app.jwt.sign(
         { sub: String(userId), typ: kind, ver: tokenVersion, jti, ...(familyId === undefined ? {} : { fam: familyId }) },
         // @fastify/jwt reads a number as seconds.
-        { expiresIn: ttlSeconds[kind] }
+        { expiresIn: ttlSeconds[kind], clockTimestamp: now() }
       )
       const { exp } = app.jwt.decode<TokenClaims>(token) as TokenClaims
       return { token, jti, expiresAt: new Date(exp * 1000) }

@@ -14,9 +14,15 @@ export interface Mailer {
   send: (message: MailMessage) => Promise<void>
 }
 
+/** `app.mailer`: a transport, and a way to know that every email handed to it has been dealt with. */
+export interface MailService extends Mailer {
+  /** Resolves once no send is in flight, sends started while waiting included (sent or failed alike). */
+  idle: () => Promise<void>
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
-    mailer: Mailer
+    mailer: MailService
   }
 }
 
@@ -58,6 +64,9 @@ export default fp(async function mailPlugin (app) {
     ? logMailer(app.log)
     : resendMailer(new Resend(RESEND_API_KEY), MAIL_FROM, app.log)
   const pending = new Set<Promise<void>>()
+  async function idle () {
+    while (pending.size > 0) await Promise.allSettled([...pending])
+  }
   app.decorate('mailer', {
     async send (message: MailMessage) {
       const sending = transport.send(message)
@@ -67,7 +76,8 @@ export default fp(async function mailPlugin (app) {
       } finally {
         pending.delete(sending)
       }
-    }
+    },
+    idle
   })
-  app.addHook('onClose', async () => { await Promise.allSettled([...pending]) })
+  app.addHook('onClose', idle)
 }, { name: 'mail', dependencies: ['config'] })

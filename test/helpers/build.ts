@@ -13,6 +13,9 @@ import { sharedSchemas } from '../../src/schemas/shared.js'
 
 export type TestContext = Pick<Test, 'teardown' | 'fail'>
 
+/** The app `build` returns: the whole API, its config typed. */
+export type TestApp = FastifyInstance & { config: Config }
+
 const serverUrl = process.env.TEST_DATABASE_SERVER_URL ?? 'mysql://root@127.0.0.1:3306'
 export const testJwtSecret = 'test-secret-that-is-at-least-32-characters-long'
 
@@ -94,14 +97,16 @@ export interface BuildOptions {
   logger?: FastifyBaseLogger
   /** Extra routes for exercising cross-cutting behaviour, registered before the app is ready. */
   routes?: (app: FastifyInstance) => void | Promise<void>
+  /** The clock tokens are issued by (e.g. set back to issue tokens that have already expired). */
+  now?: () => number
 }
 
 /** The app as production builds it, on a fresh database, closed when the test ends. */
-export async function build (t: TestContext, { env = {}, databaseUrl, routes, logger }: BuildOptions = {}): Promise<FastifyInstance & { config: Config }> {
+export async function build (t: TestContext, { env = {}, databaseUrl, routes, logger, now }: BuildOptions = {}): Promise<TestApp> {
   const url = databaseUrl ?? await createTestDatabase(t)
   const config = loadConfig({ env: testEnv(url, env), dotenv: false })
   t.teardown(() => rm(resolve(config.UPLOAD_DIR), { recursive: true, force: true }))
-  const app = await buildApp(config, { loggerInstance: logger })
+  const app = await buildApp(config, { loggerInstance: logger, now })
   checkResponsesAgainstSchemas(app, t)
   await routes?.(app)
   t.teardown(() => app.close())

@@ -1,3 +1,6 @@
 export * from './build.js'
-export * from './users.js'
+export * from './factories.js'
+export * from './mail.js'
+export * from './multipart.js'
 export * from './processes.js'
+export * from './wait.js'

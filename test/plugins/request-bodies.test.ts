@@ -1,15 +1,15 @@
 import { count, eq } from 'drizzle-orm'
 import t from 'tap'
 import { borrows, favorites } from '../../src/db/schema/index.js'
-import { build, createUser } from '../helpers/index.js'
-import { createBook, testEnvOverrides } from '../modules/books/fixtures.js'
+import { build, createUser, postBook } from '../helpers/index.js'
+import { testEnvOverrides } from '../modules/books/fixtures.js'
 
 const json = { 'content-type': 'application/json' }
 
 t.test('request bodies', async (t) => {
   const app = await build(t, { env: testEnvOverrides })
   const [alice, bob] = await Promise.all([createUser(app), createUser(app)])
-  const book = await createBook(app, bob)
+  const book = await postBook(app, bob)
   const rowsOf = async (table: typeof favorites | typeof borrows, userId: number) =>
     (await app.db.select({ n: count() }).from(table).where(eq(table.userId, userId)))[0]?.n
 

@@ -3,7 +3,7 @@ import t from 'tap'
 import { emailTokens, refreshTokens, revokedAccessTokens } from '../../../src/db/schema/index.js'
 import { schedulePurge } from '../../../src/modules/accounts/purge.js'
 import { purgeExpired } from '../../../src/modules/accounts/repository.js'
-import { build, createUser } from '../../helpers/index.js'
+import { build, createUser, waitUntil } from '../../helpers/index.js'
 
 const hour = 3600e3
 
@@ -34,8 +34,7 @@ t.test('expired denylist entries, refresh tokens and old email tokens are purged
     (await app.db.select().from(refreshTokens)).length,
     (await app.db.select().from(emailTokens)).length
   ].join()
-  const deadline = Date.now() + 5000
-  while (await rowCounts() !== '1,1,2' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+  await waitUntil(async () => await rowCounts() === '1,1,2')
   t.equal((await app.db.select().from(revokedAccessTokens)).length, 1)
   t.same((await app.db.select().from(refreshTokens)).map((row) => row.expiresAt > new Date()), [true])
   t.same((await app.db.select({ hash: emailTokens.tokenHash }).from(emailTokens)).map((row) => row.hash[0]).sort(), ['b', 'c'],

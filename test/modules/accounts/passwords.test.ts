@@ -2,8 +2,7 @@ import { eq } from 'drizzle-orm'
 import t from 'tap'
 import { emailTokens, users } from '../../../src/db/schema/index.js'
 import { checkPasswordPolicy, hashPassword, verifyPassword } from '../../../src/modules/accounts/passwords.js'
-import { build } from '../../helpers/index.js'
-import { bearer, codeOf, firstLink, login, otherStrongPassword, registerVerified, setupMail, strongPassword } from './support.js'
+import { bearer, build, codeOf, firstLink, login, otherStrongPassword, registerUser, setupMail, strongPassword } from '../../helpers/index.js'
 
 const mail = await setupMail(t)
 
@@ -22,7 +21,7 @@ t.test('checkPasswordPolicy and hashPassword (also used by the admin CLI)', asyn
 t.test('password change: code by email, then every token stops working and a notice is sent', async (t) => {
   const app = await build(t, { env: mail.env })
   const other = await build(t, { env: mail.env, databaseUrl: app.config.DATABASE_URL })
-  const user = await registerVerified(app, mail, { email: 'carol@example.com' })
+  const user = await registerUser(app, mail, { email: 'carol@example.com' })
   const pair = await login(app, user.email, user.password)
   const elsewhere = await login(other, user.email, user.password)
 
@@ -70,7 +69,7 @@ t.test('password change: code by email, then every token stops working and a not
 
 t.test('password change codes: wrong, replaced, five tries, expired', async (t) => {
   const app = await build(t, { env: mail.env })
-  const user = await registerVerified(app, mail, { email: 'dan@example.com' })
+  const user = await registerUser(app, mail, { email: 'dan@example.com' })
   const { access } = await login(app, user.email, user.password)
   const headers = bearer(access)
   const change = (code: string) => app.inject({ method: 'POST', url: '/api/change-password', headers, payload: { code, currentPassword: user.password, newPassword: otherStrongPassword } })
@@ -118,7 +117,7 @@ t.test('password change codes: wrong, replaced, five tries, expired', async (t) 
 
 t.test('password reset: 202 always, a single-use link, every token revoked, a notice sent', async (t) => {
   const app = await build(t, { env: { ...mail.env, AUTH_RATE_LIMIT_MAX: '100' } })
-  const user = await registerVerified(app, mail, { email: 'erin@example.com' })
+  const user = await registerUser(app, mail, { email: 'erin@example.com' })
   const pair = await login(app, user.email, user.password)
 
   const unknown = await app.inject({ method: 'POST', url: '/api/password-reset', payload: { email: 'ghost@example.com' } })

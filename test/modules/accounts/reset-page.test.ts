@@ -1,13 +1,12 @@
 import t from 'tap'
-import { build } from '../../helpers/index.js'
-import { firstLink, login, otherStrongPassword, registerVerified, setupMail } from './support.js'
+import { build, firstLink, login, otherStrongPassword, registerUser, setupMail } from '../../helpers/index.js'
 
 const mail = await setupMail(t)
 const form = { 'content-type': 'application/x-www-form-urlencoded' }
 
 t.test('without a frontend, the emailed reset link opens a page of the API that resets the password', async (t) => {
   const app = await build(t, { env: { ...mail.env, AUTH_RATE_LIMIT_MAX: '100' } })
-  const user = await registerVerified(app, mail, { email: 'pat@example.com' })
+  const user = await registerUser(app, mail, { email: 'pat@example.com' })
   const before = await login(app, user.email, user.password)
   const since = mail.stub.emails.length
   await app.inject({ method: 'POST', url: '/api/password-reset', payload: { email: user.email } })

@@ -2,8 +2,7 @@ import { createHmac, randomUUID } from 'node:crypto'
 import { eq } from 'drizzle-orm'
 import t from 'tap'
 import { refreshTokens, revokedAccessTokens, users } from '../../../src/db/schema/index.js'
-import { build, createUser, testJwtSecret, testPassword } from '../../helpers/index.js'
-import { bearer, login } from './support.js'
+import { bearer, build, createUser, login, testJwtSecret, testPassword } from '../../helpers/index.js'
 
 const b64 = (value: object | string) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url')
 
@@ -131,14 +130,15 @@ t.test('two parallel refreshes with the same token: exactly one succeeds', async
   }
 })
 
-t.test('expired tokens: 401 TOKEN_EXPIRED on routes and refresh, 400 on verify', async (t) => {
-  // `exp` counts whole seconds from a floored `iat`: a 1 s token signed late in a second lives only
-  // milliseconds. Two seconds leave at least one of validity, and 2.2 s of waiting outlives them.
-  const app = await build(t, { env: { ACCESS_TOKEN_TTL: '2', REFRESH_TOKEN_TTL: '2' } })
+t.test('a token past its lifetime is 401 TOKEN_EXPIRED on routes and on refresh, and 400 TOKEN_EXPIRED on verify', async (t) => {
+  // The tokens are issued by a clock set back by their lifetime and a second: what waiting that long would do.
+  let issuedAt = Date.now()
+  const app = await build(t, { now: () => issuedAt })
   const user = await createUser(app)
+  const fresh = await login(app, user.email, testPassword)
+  t.equal((await app.inject({ method: 'GET', url: '/api/me', headers: bearer(fresh.access) })).statusCode, 200, 'a token of now is accepted')
+  issuedAt = Date.now() - (Math.max(app.config.ACCESS_TOKEN_TTL, app.config.REFRESH_TOKEN_TTL) + 1) * 1000
   const pair = await login(app, user.email, testPassword)
-  t.equal((await app.inject({ method: 'GET', url: '/api/me', headers: bearer(pair.access) })).statusCode, 200)
-  await new Promise((resolve) => setTimeout(resolve, 2200))
   const me = await app.inject({ method: 'GET', url: '/api/me', headers: bearer(pair.access) })
   t.equal(me.statusCode, 401)
   t.equal(me.json().code, 'TOKEN_EXPIRED')
@@ -152,29 +152,47 @@ t.test('expired tokens: 401 TOKEN_EXPIRED on routes and refresh, 400 on verify',
 
 t.test('POST /api/token/verify', async (t) => {
   const app = await build(t)
-  const user = await createUser(app)
-  const pair = await login(app, user.email, testPassword)
-  const valid = await app.inject({ method: 'POST', url: '/api/token/verify', payload: { token: pair.access } })
-  t.equal(valid.statusCode, 200)
-  t.match(valid.json(), { valid: true, userId: user.id, expiresAt: /Z$/ })
-  const expiresIn = new Date(valid.json().expiresAt).getTime() - Date.now()
-  t.ok(expiresIn > 890e3 && expiresIn <= 900e3)
-  t.equal((await app.inject({ method: 'POST', url: '/api/verify', payload: { token: pair.refresh } })).statusCode, 200, 'refresh tokens too, and the compat route')
-  const invalid = await app.inject({ method: 'POST', url: '/api/token/verify', payload: { token: 'abc' } })
-  t.equal(invalid.statusCode, 400)
-  t.equal(invalid.json().code, 'TOKEN_INVALID')
-  const forged = await app.inject({ method: 'POST', url: '/api/token/verify', payload: { token: forge({ alg: 'HS256', typ: 'JWT' }, claimsFor(user.id), 'wrong-secret-wrong-secret-wrong-secret') } })
-  t.equal(forged.json().code, 'TOKEN_INVALID')
+  const verify = async (token: string) => await app.inject({ method: 'POST', url: '/api/token/verify', payload: { token } })
 
-  t.equal((await app.inject({ method: 'POST', url: '/api/logout', headers: bearer(pair.access), payload: { refresh: pair.refresh } })).statusCode, 204)
-  const revoked = await app.inject({ method: 'POST', url: '/api/token/verify', payload: { token: pair.access } })
-  t.equal(revoked.statusCode, 400)
-  t.equal(revoked.json().code, 'TOKEN_REVOKED')
-  t.equal((await app.inject({ method: 'POST', url: '/api/token/verify', payload: { token: pair.refresh } })).json().code, 'TOKEN_REVOKED')
+  t.test('a valid access token is 200 with its user and expiry; a refresh token too, on the compat route as well', async (t) => {
+    const user = await createUser(app)
+    const pair = await login(app, user.email, testPassword)
+    const valid = await verify(pair.access)
+    t.equal(valid.statusCode, 200)
+    t.match(valid.json(), { valid: true, userId: user.id, expiresAt: /Z$/ })
+    const expiresIn = new Date(valid.json().expiresAt).getTime() - Date.now()
+    t.ok(expiresIn > 890e3 && expiresIn <= 900e3)
+    t.equal((await app.inject({ method: 'POST', url: '/api/verify', payload: { token: pair.refresh } })).statusCode, 200, 'refresh tokens too, and the compat route')
+  })
 
-  const fresh = await login(app, user.email, testPassword)
-  await app.db.update(users).set({ tokenVersion: 5 }).where(eq(users.id, user.id))
-  t.equal((await app.inject({ method: 'POST', url: '/api/token/verify', payload: { token: fresh.access } })).json().code, 'TOKEN_REVOKED', 'tokenVersion is checked')
+  t.test('a malformed or forged token is 400 TOKEN_INVALID', async (t) => {
+    const user = await createUser(app)
+    const invalid = await verify('abc')
+    t.equal(invalid.statusCode, 400)
+    t.equal(invalid.json().code, 'TOKEN_INVALID')
+    const forged = await verify(forge({ alg: 'HS256', typ: 'JWT' }, claimsFor(user.id), 'wrong-secret-wrong-secret-wrong-secret'))
+    t.equal(forged.json().code, 'TOKEN_INVALID')
+  })
+
+  t.test('after logout, the access and the refresh token are 400 TOKEN_REVOKED', async (t) => {
+    const user = await createUser(app)
+    const pair = await login(app, user.email, testPassword)
+    t.equal((await app.inject({ method: 'POST', url: '/api/logout', headers: bearer(pair.access), payload: { refresh: pair.refresh } })).statusCode, 204)
+    const revoked = await verify(pair.access)
+    t.equal(revoked.statusCode, 400)
+    t.equal(revoked.json().code, 'TOKEN_REVOKED')
+    t.equal((await verify(pair.refresh)).json().code, 'TOKEN_REVOKED')
+  })
+
+  t.test('a token issued before the user\'s tokenVersion moved on is 400 TOKEN_REVOKED', async (t) => {
+    const user = await createUser(app)
+    const fresh = await login(app, user.email, testPassword)
+    t.equal((await verify(fresh.access)).statusCode, 200, 'valid before')
+    await app.db.update(users).set({ tokenVersion: 5 }).where(eq(users.id, user.id))
+    const stale = await verify(fresh.access)
+    t.equal(stale.statusCode, 400)
+    t.equal(stale.json().code, 'TOKEN_REVOKED', 'tokenVersion is checked')
+  })
 })
 
 t.test('JWT attacks answer 401, never 500', async (t) => {
@@ -268,23 +286,42 @@ t.test('POST /api/logout/all ends every session of the user, and only theirs', a
   t.equal((await app.inject({ method: 'GET', url: '/api/me', headers: bearer(fresh.access) })).statusCode, 200, 'a new login works')
 })
 
-t.test('GET and PATCH /api/me', async (t) => {
+t.test('PATCH /api/me', async (t) => {
   const app = await build(t)
-  const user = await createUser(app, { username: 'first_name' })
   await createUser(app, { username: 'taken_name' })
-  const renamed = await app.inject({ method: 'PATCH', url: '/api/me', headers: user.headers, payload: { username: 'second.name' } })
-  t.equal(renamed.statusCode, 200)
-  t.match(renamed.json(), { id: user.id, username: 'second.name', email: user.email })
-  const taken = await app.inject({ method: 'PATCH', url: '/api/me', headers: user.headers, payload: { username: 'taken_name' } })
-  t.equal(taken.statusCode, 409)
-  t.equal(taken.json().code, 'USERNAME_TAKEN')
-  const massAssignment = await app.inject({ method: 'PATCH', url: '/api/me', headers: user.headers, payload: { username: 'x_name', role: 'admin' } })
-  t.equal(massAssignment.statusCode, 400)
-  t.ok(massAssignment.json().errors.some((error: { path: string }) => error.path === '/body/role'))
-  const cleared = await app.inject({ method: 'PATCH', url: '/api/me', headers: user.headers, payload: { username: null } })
-  t.equal(cleared.json().username, null)
-  const [row] = await app.db.select().from(users).where(eq(users.id, user.id))
-  t.equal(row?.role, 'user')
-  t.equal(row?.username, null)
-  t.equal((await app.inject({ method: 'PATCH', url: '/api/me', payload: { username: 'anon' } })).statusCode, 401)
+  const userRow = async (id: number) => (await app.db.select().from(users).where(eq(users.id, id)))[0]
+
+  t.test('changes the caller\'s username and answers the account', async (t) => {
+    const user = await createUser(app, { username: 'first_name' })
+    const renamed = await app.inject({ method: 'PATCH', url: '/api/me', headers: user.headers, payload: { username: 'second.name' } })
+    t.equal(renamed.statusCode, 200)
+    t.match(renamed.json(), { id: user.id, username: 'second.name', email: user.email })
+  })
+
+  t.test('a username someone else has is 409 USERNAME_TAKEN', async (t) => {
+    const user = await createUser(app, { username: 'first_name2' })
+    const taken = await app.inject({ method: 'PATCH', url: '/api/me', headers: user.headers, payload: { username: 'taken_name' } })
+    t.equal(taken.statusCode, 409)
+    t.equal(taken.json().code, 'USERNAME_TAKEN')
+    t.equal((await userRow(user.id))?.username, 'first_name2', 'unchanged')
+  })
+
+  t.test('a role in the body is 400 at /body/role and the role stays user', async (t) => {
+    const user = await createUser(app, { username: 'first_name3' })
+    const massAssignment = await app.inject({ method: 'PATCH', url: '/api/me', headers: user.headers, payload: { username: 'x_name', role: 'admin' } })
+    t.equal(massAssignment.statusCode, 400)
+    t.ok(massAssignment.json().errors.some((error: { path: string }) => error.path === '/body/role'))
+    t.match(await userRow(user.id), { role: 'user', username: 'first_name3' })
+  })
+
+  t.test('username null clears the username', async (t) => {
+    const user = await createUser(app, { username: 'first_name4' })
+    const cleared = await app.inject({ method: 'PATCH', url: '/api/me', headers: user.headers, payload: { username: null } })
+    t.equal(cleared.json().username, null)
+    t.match(await userRow(user.id), { role: 'user', username: null })
+  })
+
+  t.test('without a token it is 401', async (t) => {
+    t.equal((await app.inject({ method: 'PATCH', url: '/api/me', payload: { username: 'anon' } })).statusCode, 401)
+  })
 })

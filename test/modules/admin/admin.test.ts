@@ -1,7 +1,5 @@
 import t from 'tap'
-import { borrows } from '../../../src/db/schema/index.js'
-import { build, createUser } from '../../helpers/index.js'
-import { createAuthor, createBook } from '../borrows/fixtures.js'
+import { build, createAuthor, createBook, createBorrow, createBorrows, createUser } from '../../helpers/index.js'
 
 const day = 86_400_000
 const base = Date.parse('2025-03-01T00:00:00.000Z')
@@ -34,12 +32,11 @@ t.test('GET /api/admin/books: books with borrow counts and latest borrowers', as
     const borrowedAt = new Date(base + i * day)
     const returnedAt = i === 5 ? null : new Date(base + i * day + day / 2)
     const userId = readers[i % 4]?.id ?? 0
-    const [row] = await app.db.insert(borrows).values({ userId, bookId: kindred.id, borrowedAt, dueAt: new Date(borrowedAt.getTime() + 14 * day), returnedAt }).$returningId()
-    kindredBorrows.push({ id: row?.id ?? 0, userId, borrowedAt, returnedAt })
+    kindredBorrows.push({ id: await createBorrow(app, { userId, bookId: kindred.id, borrowedAt, returnedAt }), userId, borrowedAt, returnedAt })
   }
-  await app.db.insert(borrows).values([
-    { userId: readers[0]?.id ?? 0, bookId: dawn.id, borrowedAt: new Date(base), dueAt: new Date(base + 14 * day), returnedAt: new Date(base + day) },
-    { userId: readers[1]?.id ?? 0, bookId: gone.id, borrowedAt: new Date(base), dueAt: new Date(base + 14 * day), returnedAt: new Date(base + day) }
+  await createBorrows(app, [
+    { userId: readers[0]?.id ?? 0, bookId: dawn.id, borrowedAt: new Date(base), returnedAt: new Date(base + day) },
+    { userId: readers[1]?.id ?? 0, bookId: gone.id, borrowedAt: new Date(base), returnedAt: new Date(base + day) }
   ])
 
   const list = async (query: string) => {
@@ -90,10 +87,8 @@ t.test('GET /api/admin/borrows: every borrow with its user, filtered', async (t)
   const bob = await createUser(app)
   const book = await createBook(app, { ownerId: admin.id, copies: 5, title: 'Beloved' })
   const other = await createBook(app, { ownerId: admin.id, copies: 5 })
-  const insert = async (userId: number, bookId: number, borrowedAt: number, returnedAt: number | null, dueIn = 14 * day) => {
-    const [row] = await app.db.insert(borrows).values({ userId, bookId, borrowedAt: new Date(borrowedAt), dueAt: new Date(borrowedAt + dueIn), returnedAt: returnedAt === null ? null : new Date(returnedAt) }).$returningId()
-    return row?.id ?? 0
-  }
+  const insert = async (userId: number, bookId: number, borrowedAt: number, returnedAt: number | null, dueIn = 14 * day) =>
+    await createBorrow(app, { userId, bookId, borrowedAt: new Date(borrowedAt), dueAt: new Date(borrowedAt + dueIn), returnedAt: returnedAt === null ? null : new Date(returnedAt) })
   const a1 = await insert(alice.id, book.id, base, base + day)
   const a2 = await insert(alice.id, other.id, base + day, null)
   const b1 = await insert(bob.id, book.id, base + 2 * day, null)

@@ -1,7 +1,5 @@
 import t from 'tap'
-import { borrows } from '../../../src/db/schema/index.js'
-import { build, createUser, type TestUser } from '../../helpers/index.js'
-import { createAuthor, createBook } from '../borrows/fixtures.js'
+import { build, createAuthor, createBook, createBorrows, createUser, type TestUser } from '../../helpers/index.js'
 
 const day = 86_400_000
 
@@ -61,9 +59,7 @@ t.test('GET /api/stats matches figures computed independently from the rows', as
     { userId: edgeUser, bookId: edgeBook, borrowedAt: new Date(to.getTime() - 5 * day), returnedAt: to },
     { userId: edgeUser, bookId: edgeBook, borrowedAt: new Date(from.getTime() - 1), returnedAt: new Date(to.getTime() - 1) }
   )
-  for (let i = 0; i < rows.length; i += 100) {
-    await app.db.insert(borrows).values(rows.slice(i, i + 100).map((row) => ({ ...row, dueAt: new Date(row.borrowedAt.getTime() + 14 * day) })))
-  }
+  await createBorrows(app, rows)
 
   const inWindow = (instant: Date | null, start?: Date, end?: Date) =>
     instant !== null && (start === undefined || instant >= start) && (end === undefined || instant < end)

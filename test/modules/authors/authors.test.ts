@@ -1,8 +1,8 @@
 import { count, eq } from 'drizzle-orm'
 import t from 'tap'
 import { authors, books } from '../../../src/db/schema/index.js'
-import { build, createUser } from '../../helpers/index.js'
-import { createBook, testEnvOverrides } from '../books/fixtures.js'
+import { build, createUser, postBook } from '../../helpers/index.js'
+import { testEnvOverrides } from '../books/fixtures.js'
 
 t.test('authors: public reads, admin writes', async (t) => {
   const app = await build(t, { env: testEnvOverrides })
@@ -59,8 +59,8 @@ t.test('authors: public reads, admin writes', async (t) => {
   })
 
   t.test('bookCount counts active books; delete is refused while any book references the author', async (t) => {
-    const book = await createBook(app, alice, { authorId: octavia.id })
-    const gone = await createBook(app, alice, { authorId: octavia.id })
+    const book = await postBook(app, alice, { authorId: octavia.id })
+    const gone = await postBook(app, alice, { authorId: octavia.id })
     t.equal((await app.inject({ method: 'DELETE', url: `/api/books/${gone.id}`, headers: alice.headers })).statusCode, 204)
     t.equal((await app.inject({ url: `/api/authors/${octavia.id}` })).json().bookCount, 1, 'the deleted book is not counted')
 
@@ -89,7 +89,7 @@ t.test('GET /api/authors: paginated by name, q filter, bookCount per author', as
   const names = ['Zadie Smith', 'Anne Carson', 'Kazuo Ishiguro', 'Ann Patchett', 'Italo Calvino', 'Annie Ernaux', 'Jorge Luis Borges', '50% Author']
   for (const [index, name] of names.entries()) {
     const author = (await app.inject({ method: 'POST', url: '/api/authors', headers: admin.headers, payload: { name } })).json()
-    for (let copy = 0; copy < index % 3; copy++) await createBook(app, alice, { authorId: author.id })
+    for (let copy = 0; copy < index % 3; copy++) await postBook(app, alice, { authorId: author.id })
   }
   const rows = await app.db.select({ id: authors.id, name: authors.name }).from(authors)
   const bookCounts = new Map(rows.map((row) => [row.id, names.indexOf(row.name) % 3]))

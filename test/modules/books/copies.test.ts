@@ -1,13 +1,13 @@
 import { and, eq, gt, sql } from 'drizzle-orm'
 import t from 'tap'
 import { books } from '../../../src/db/schema/index.js'
-import { build, createUser } from '../../helpers/index.js'
-import { copiesOf, createBook, lendCopies, testEnvOverrides } from './fixtures.js'
+import { build, createUser, postBook } from '../../helpers/index.js'
+import { copiesOf, lendCopies, testEnvOverrides } from './fixtures.js'
 
 t.test('copy accounting on updates', async (t) => {
   const app = await build(t, { env: testEnvOverrides })
   const [alice, admin] = await Promise.all([createUser(app), createUser(app, { role: 'admin' })])
-  const book = await createBook(app, alice, { totalCopies: 5 })
+  const book = await postBook(app, alice, { totalCopies: 5 })
   await lendCopies(app, book.id, 2)
   t.same(await copiesOf(app, book.id), { totalCopies: 5, availableCopies: 3, borrowedCopies: 2, setAsideCopies: 0 })
   const patch = (user: typeof alice, payload: Record<string, unknown>) =>
@@ -82,7 +82,7 @@ t.test('copy accounting on updates', async (t) => {
 t.test('soft delete and restore', async (t) => {
   const app = await build(t, { env: testEnvOverrides })
   const [alice, bob, admin] = await Promise.all([createUser(app), createUser(app), createUser(app, { role: 'admin' })])
-  const book = await createBook(app, alice, { isbn: '9780306406157', genre: 'Gone' })
+  const book = await postBook(app, alice, { isbn: '9780306406157', genre: 'Gone' })
   await lendCopies(app, book.id, 1)
 
   const refused = await app.inject({ method: 'DELETE', url: `/api/books/${book.id}`, headers: alice.headers })
@@ -114,7 +114,7 @@ t.test('soft delete and restore', async (t) => {
   })
 
   t.test('a deleted book frees its ISBN; restoring it then is refused with ISBN_TAKEN', async (t) => {
-    const reuse = await createBook(app, bob, { isbn: '0-306-40615-2' })
+    const reuse = await postBook(app, bob, { isbn: '0-306-40615-2' })
     t.equal(reuse.isbn, book.isbn)
     const response = await app.inject({ method: 'POST', url: `/api/admin/books/${book.id}/restore`, headers: admin.headers })
     t.equal(response.statusCode, 409)
@@ -134,7 +134,7 @@ t.test('soft delete and restore', async (t) => {
 t.test('copy changes racing with loans keep the accounting exact', async (t) => {
   const app = await build(t, { env: testEnvOverrides })
   const [alice, admin] = await Promise.all([createUser(app), createUser(app, { role: 'admin' })])
-  const book = await createBook(app, alice, { totalCopies: 10 })
+  const book = await postBook(app, alice, { totalCopies: 10 })
   // What a borrow does: one conditional, relative UPDATE.
   const borrowOne = async () => {
     const [result] = await app.db.update(books).set({

@@ -1,33 +1,6 @@
 import { eq } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import { books } from '../../../src/db/schema/index.js'
-import type { BookView } from '../../../src/modules/books/book-view.js'
-import type { TestUser } from '../../helpers/index.js'
-
-/** A valid ISBN-13 (978 prefix) made from `n`, distinct for each n below 10⁹. */
-export function isbn13 (n: number): string {
-  const first12 = `978${String(n).padStart(9, '0')}`
-  let sum = 0
-  for (let index = 0; index < 12; index++) sum += Number(first12[index]) * (index % 2 === 0 ? 1 : 3)
-  return `${first12}${(10 - (sum % 10)) % 10}`
-}
-
-let counter = 0
-
-/** Creates a book through the API as `user` (author "Test Author" unless given) and returns it. */
-export async function createBook (app: FastifyInstance, user: TestUser, payload: Record<string, unknown> = {}): Promise<BookView> {
-  counter += 1
-  const body = {
-    title: `Book ${counter}`,
-    isbn: isbn13(100000 + counter + Math.floor(Math.random() * 1e8)),
-    publicationYear: 2000,
-    ...(payload.authorId === undefined && payload.author === undefined ? { author: 'Test Author' } : {}),
-    ...payload
-  }
-  const response = await app.inject({ method: 'POST', url: '/api/books', headers: user.headers, payload: body })
-  if (response.statusCode !== 201) throw new Error(`createBook: ${response.statusCode} ${response.body}`)
-  return response.json<BookView>()
-}
 
 /** The copy columns of a book, straight from the database. */
 export async function copiesOf (app: FastifyInstance, id: number) {

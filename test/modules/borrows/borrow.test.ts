@@ -1,6 +1,6 @@
 import t from 'tap'
-import { build, createUser } from '../../helpers/index.js'
-import { bookCopies, countBorrows, createAuthor, createBook } from './fixtures.js'
+import { build, createAuthor, createBook, createUser } from '../../helpers/index.js'
+import { bookCopies, countBorrows } from './fixtures.js'
 
 const problemType = 'application/problem+json; charset=utf-8'
 

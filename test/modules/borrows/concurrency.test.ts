@@ -1,8 +1,8 @@
 import { eq, sql } from 'drizzle-orm'
 import t from 'tap'
 import { books } from '../../../src/db/schema/index.js'
-import { build, createUser, type TestUser } from '../../helpers/index.js'
-import { bookCopies, createBook } from './fixtures.js'
+import { build, createBook, createUser, type TestUser } from '../../helpers/index.js'
+import { bookCopies } from './fixtures.js'
 
 t.test('20 users racing for the last copy: exactly one 201', async (t) => {
   const app = await build(t)

@@ -1,48 +1,6 @@
-import { randomBytes } from 'node:crypto'
 import { eq, sql } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
-import { authors, books, borrows } from '../../../src/db/schema/index.js'
-
-/** A valid ISBN-13 (978 prefix, random body, checksum computed). */
-export function randomIsbn (): string {
-  const body = `978${Array.from(randomBytes(9), (byte) => byte % 10).join('')}`
-  const sum = [...body].reduce((total, digit, index) => total + Number(digit) * (index % 2 === 0 ? 1 : 3), 0)
-  return `${body}${(10 - (sum % 10)) % 10}`
-}
-
-export async function createAuthor (app: FastifyInstance, name = `Author ${randomBytes(3).toString('hex')}`): Promise<{ id: number, name: string }> {
-  const [row] = await app.db.insert(authors).values({ name }).$returningId()
-  if (row === undefined) throw new Error('author insert returned no id')
-  return { id: row.id, name }
-}
-
-export interface BookOptions {
-  ownerId: number
-  copies?: number
-  genre?: string | null
-  authorId?: number
-  title?: string
-  deleted?: boolean
-}
-
-/** Inserts a book straight into the database (the catalogue routes belong to another module). */
-export async function createBook (app: FastifyInstance, { ownerId, copies = 1, genre = 'Fiction', authorId, title, deleted = false }: BookOptions) {
-  const author = authorId ?? (await createAuthor(app)).id
-  const values = {
-    title: title ?? `Book ${randomBytes(3).toString('hex')}`,
-    isbn: randomIsbn(),
-    genre,
-    publicationYear: 2001,
-    authorId: author,
-    ownerId,
-    totalCopies: copies,
-    availableCopies: copies,
-    deletedAt: deleted ? new Date() : null
-  }
-  const [row] = await app.db.insert(books).values(values).$returningId()
-  if (row === undefined) throw new Error('book insert returned no id')
-  return { id: row.id, ...values }
-}
+import { books, borrows } from '../../../src/db/schema/index.js'
 
 export async function bookCopies (app: FastifyInstance, bookId: number) {
   const [row] = await app.db.select({

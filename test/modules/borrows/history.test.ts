@@ -1,7 +1,5 @@
 import t from 'tap'
-import { borrows } from '../../../src/db/schema/index.js'
-import { build, createUser } from '../../helpers/index.js'
-import { createAuthor, createBook } from './fixtures.js'
+import { build, createAuthor, createBook, createBorrow, createUser } from '../../helpers/index.js'
 
 const day = 86_400_000
 
@@ -26,17 +24,8 @@ t.test('GET /api/borrows: the caller\'s history, filtered and paginated', async 
     { key: 'open', bookId: silmarillion.id, borrowedAt: new Date(now - day), returnedAt: null }
   ]
   const ids: Record<string, number> = {}
-  for (const row of rows) {
-    const [inserted] = await app.db.insert(borrows).values({
-      userId: alice.id,
-      bookId: row.bookId,
-      borrowedAt: row.borrowedAt,
-      dueAt: new Date(row.borrowedAt.getTime() + 14 * day),
-      returnedAt: row.returnedAt
-    }).$returningId()
-    ids[row.key] = inserted?.id ?? 0
-  }
-  await app.db.insert(borrows).values({ userId: bob.id, bookId: hobbit.id, borrowedAt: new Date(now - day), dueAt: new Date(now + 13 * day) })
+  for (const row of rows) ids[row.key] = await createBorrow(app, { userId: alice.id, ...row })
+  await createBorrow(app, { userId: bob.id, bookId: hobbit.id, borrowedAt: new Date(now - day) })
 
   const list = async (query = '') => {
     const response = await app.inject({ url: `/api/borrows${query}`, headers: alice.headers })
@@ -57,27 +46,45 @@ t.test('GET /api/borrows: the caller\'s history, filtered and paginated', async 
     t.equal((await app.inject({ url: '/api/borrows' })).statusCode, 401)
   })
 
-  await t.test('status', async (t) => {
+  await t.test('status=open lists the borrows not returned, overdue ones included', async (t) => {
     t.same(idsOf(await list('?status=open')), keys('open', 'overdue'))
-    t.same(idsOf(await list('?status=overdue')), keys('overdue'))
+  })
+
+  await t.test('status=overdue lists only open borrows past their due date, marked overdue', async (t) => {
+    const page = await list('?status=overdue')
+    t.same(idsOf(page), keys('overdue'))
+    t.match(page.items[0], { overdue: true, isReturned: false, returnedAt: null })
+  })
+
+  await t.test('status=returned lists the returned borrows and status=all every one', async (t) => {
     t.same(idsOf(await list('?status=returned')), keys('jan2', 'jan1late', 'jan1'))
     t.same(idsOf(await list('?status=all')), keys('open', 'overdue', 'jan2', 'jan1late', 'jan1'))
-    const overdue = (await list('?status=overdue')).items[0]
-    t.match(overdue, { overdue: true, isReturned: false, returnedAt: null })
+  })
+
+  await t.test('an unknown status is 400', async (t) => {
     t.equal((await app.inject({ url: '/api/borrows?status=lost', headers: alice.headers })).statusCode, 400)
   })
 
-  await t.test('book, genre and author', async (t) => {
+  await t.test('bookId and authorId keep the borrows of that book or author', async (t) => {
     t.same(idsOf(await list(`?bookId=${hobbit.id}`)), keys('overdue', 'jan1'))
-    t.same(idsOf(await list('?genre=fantasy')), keys('overdue', 'jan2', 'jan1'), 'genre matches case-insensitively')
     t.same(idsOf(await list(`?authorId=${tolkien.id}`)), keys('open', 'overdue', 'jan1late', 'jan1'))
+  })
+
+  await t.test('genre matches case-insensitively', async (t) => {
+    t.same(idsOf(await list('?genre=fantasy')), keys('overdue', 'jan2', 'jan1'))
+  })
+
+  await t.test('author matches part of the name, with % and _ taken literally', async (t) => {
     t.same(idsOf(await list('?author=tolk')), keys('open', 'overdue', 'jan1late', 'jan1'))
     t.same(idsOf(await list('?author=100%25')), keys('jan2'), '% is matched literally')
     t.same(idsOf(await list('?author=0_A')), [], '_ is matched literally')
+  })
+
+  await t.test('filters combine with each other and with status', async (t) => {
     t.same(idsOf(await list(`?genre=Fantasy&authorId=${tolkien.id}&status=returned`)), keys('jan1'))
   })
 
-  await t.test('from (inclusive) and to (exclusive)', async (t) => {
+  await t.test('from includes and to excludes the instant, to the millisecond; a date is midnight UTC, an offset is honoured', async (t) => {
     t.same(idsOf(await list('?from=2025-01-01&to=2025-01-02')), keys('jan1late', 'jan1'), 'a date is midnight UTC')
     t.same(idsOf(await list('?from=2025-01-02&to=2025-01-03')), keys('jan2'), 'to excludes, from includes')
     t.same(idsOf(await list('?from=2025-01-01T00:00:00.001Z&to=2025-01-02')), keys('jan1late'))
@@ -88,7 +95,7 @@ t.test('GET /api/borrows: the caller\'s history, filtered and paginated', async 
     t.same(idsOf(await list('?from=2025-01-03')), keys('open', 'overdue'))
   })
 
-  await t.test('invalid dates → 400', async (t) => {
+  await t.test('malformed, impossible or reversed dates are 400 naming from or to', async (t) => {
     for (const query of ['from=yesterday', 'to=2023-02-29', 'from=2025-13-01', 'to=2025-01-01T24:00:00Z', 'from=2025-01-02&to=2025-01-01', 'from=1735689600']) {
       const response = await app.inject({ url: `/api/borrows?${query}`, headers: alice.headers })
       t.equal(response.statusCode, 400, query)
@@ -96,12 +103,15 @@ t.test('GET /api/borrows: the caller\'s history, filtered and paginated', async 
     }
   })
 
-  await t.test('pagination', async (t) => {
+  await t.test('pages hold pageSize borrows, the last one the rest, and a page past the end none', async (t) => {
     const first = await list('?pageSize=2')
     t.match(first, { page: 1, pageSize: 2, total: 5, totalPages: 3 })
     t.same(idsOf(first), keys('open', 'overdue'))
     t.same(idsOf(await list('?pageSize=2&page=3')), keys('jan1'))
     t.same(idsOf(await list('?pageSize=2&page=4')), [])
+  })
+
+  await t.test('a pageSize over 100 is 400', async (t) => {
     t.equal((await app.inject({ url: '/api/borrows?pageSize=101', headers: alice.headers })).statusCode, 400)
   })
 })

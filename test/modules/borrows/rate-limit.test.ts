@@ -1,6 +1,6 @@
 import t from 'tap'
-import { build, createUser } from '../../helpers/index.js'
-import { countBorrows, createBook } from './fixtures.js'
+import { build, createBook, createUser } from '../../helpers/index.js'
+import { countBorrows } from './fixtures.js'
 
 t.test('BORROW_RATE_LIMIT_PER_HOUR: per user, one bucket over both borrow paths, refusals counted', async (t) => {
   const app = await build(t, { env: { BORROW_RATE_LIMIT_PER_HOUR: '3' } })

@@ -1,8 +1,8 @@
 import { eq } from 'drizzle-orm'
 import t from 'tap'
 import { borrows } from '../../../src/db/schema/index.js'
-import { build, createUser } from '../../helpers/index.js'
-import { bookCopies, createBook } from './fixtures.js'
+import { build, createBook, createUser } from '../../helpers/index.js'
+import { bookCopies } from './fixtures.js'
 
 t.test('returning a borrow', async (t) => {
   const app = await build(t)

@@ -1,14 +1,14 @@
 import { and, count, eq } from 'drizzle-orm'
 import t from 'tap'
 import { favorites } from '../../../src/db/schema/index.js'
-import { build, createUser } from '../../helpers/index.js'
-import { createBook, testEnvOverrides } from '../books/fixtures.js'
+import { build, createUser, postBook } from '../../helpers/index.js'
+import { testEnvOverrides } from '../books/fixtures.js'
 
 t.test('favourites', async (t) => {
   const app = await build(t, { env: testEnvOverrides })
   const [alice, bob, admin] = await Promise.all([createUser(app), createUser(app), createUser(app, { role: 'admin' })])
   const unverified = await createUser(app, { verified: false })
-  const book = await createBook(app, bob, { title: 'Shared favourite', genre: 'Poetry' })
+  const book = await postBook(app, bob, { title: 'Shared favourite', genre: 'Poetry' })
   const favoritesOf = async (userId: number) => (await app.db.select({ n: count() }).from(favorites).where(eq(favorites.userId, userId)))[0]?.n
 
   t.test('POST adds one: the book with favoritedAt; again is 409', async (t) => {
@@ -57,7 +57,7 @@ t.test('favourites', async (t) => {
     const carol = await createUser(app)
     const mine = []
     for (let i = 0; i < 5; i++) {
-      const other = await createBook(app, bob)
+      const other = await postBook(app, bob)
       await app.inject({ method: 'POST', url: `/api/favorites/${other.id}`, headers: carol.headers })
       await app.db.update(favorites).set({ createdAt: new Date(Date.UTC(2024, 0, 1 + (i % 3))) })
         .where(and(eq(favorites.userId, carol.id), eq(favorites.bookId, other.id)))
@@ -94,7 +94,7 @@ t.test('favourites', async (t) => {
   })
 
   t.test('a soft-deleted book vanishes from favourites and comes back when restored', async (t) => {
-    const doomed = await createBook(app, bob)
+    const doomed = await postBook(app, bob)
     t.equal((await app.inject({ method: 'POST', url: `/api/favorites/${doomed.id}`, headers: alice.headers })).statusCode, 201)
     t.equal((await app.inject({ method: 'DELETE', url: `/api/books/${doomed.id}`, headers: bob.headers })).statusCode, 204)
     t.same((await app.inject({ url: '/api/favorites', headers: alice.headers })).json().items, [], 'gone from the list')

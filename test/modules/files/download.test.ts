@@ -1,14 +1,14 @@
 import t from 'tap'
-import { createUser } from '../../helpers/index.js'
-import { buildFilesApp, pdfBytes, sha256, uploadPdf } from './support.js'
+import { build, createFile, createUser, pdfBytes } from '../../helpers/index.js'
+import { sha256 } from './support.js'
 
 // One app and database for the file: these tests only read what they upload themselves.
-const app = await buildFilesApp(t, { MAX_UPLOAD_BYTES: String(4 * 1024 * 1024) })
+const app = await build(t, { env: { MAX_UPLOAD_BYTES: String(4 * 1024 * 1024) } })
 
 t.test('a download streams the bytes with the headers a browser needs', async (t) => {
   const alice = await createUser(app)
   const bob = await createUser(app)
-  const { file, content } = await uploadPdf(app, alice, { size: 3000 })
+  const { file, content } = await createFile(app, alice, { size: 3000 })
   const renamed = await app.inject({ method: 'PATCH', url: `/api/files/${file.id}`, headers: alice.headers, payload: { filename: 'The "Best" Book.pdf' } })
   t.equal(renamed.statusCode, 200)
 
@@ -27,18 +27,18 @@ t.test('a download streams the bytes with the headers a browser needs', async (t
 
 t.test('non-ASCII names get an RFC 8187 filename* and an ASCII fallback', async (t) => {
   const alice = await createUser(app)
-  const { file } = await uploadPdf(app, alice, { filename: 'Résumé 日本.pdf' })
+  const { file } = await createFile(app, alice, { filename: 'Résumé 日本.pdf' })
   const response = await app.inject({ url: file.downloadUrl, headers: alice.headers })
   t.equal(response.headers['content-disposition'], 'attachment; filename="R?sum? ??.pdf"; filename*=UTF-8\'\'R%C3%A9sum%C3%A9%20%E6%97%A5%E6%9C%AC.pdf')
 
-  const { file: plain } = await uploadPdf(app, alice, { filename: 'report.pdf' })
+  const { file: plain } = await createFile(app, alice, { filename: 'report.pdf' })
   const plainResponse = await app.inject({ url: plain.downloadUrl, headers: alice.headers })
   t.equal(plainResponse.headers['content-disposition'], 'attachment; filename="report.pdf"', 'a plain name is quoted too')
 })
 
 t.test('downloads need a token; unknown files are 404', async (t) => {
   const alice = await createUser(app)
-  const { file } = await uploadPdf(app, alice)
+  const { file } = await createFile(app, alice)
   t.equal((await app.inject({ url: file.downloadUrl })).statusCode, 401)
   t.equal((await app.inject({ url: `/api/download/${file.id}` })).statusCode, 401)
   const missing = await app.inject({ url: '/api/files/999999/download', headers: alice.headers })
@@ -49,7 +49,7 @@ t.test('downloads need a token; unknown files are 404', async (t) => {
 
 t.test('If-None-Match with the current ETag is 304 without a body', async (t) => {
   const alice = await createUser(app)
-  const { file } = await uploadPdf(app, alice)
+  const { file } = await createFile(app, alice)
   const etag = `"${file.sha256}"`
   for (const header of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
     const response = await app.inject({ url: file.downloadUrl, headers: { ...alice.headers, 'if-none-match': header } })
@@ -63,7 +63,7 @@ t.test('If-None-Match with the current ETag is 304 without a body', async (t) =>
 
 t.test('a single Range is 206 with Content-Range', async (t) => {
   const alice = await createUser(app)
-  const { file, content } = await uploadPdf(app, alice, { size: 1000 })
+  const { file, content } = await createFile(app, alice, { size: 1000 })
   const cases: Array<[string, number, number]> = [
     ['bytes=0-99', 0, 99],
     ['bytes=100-', 100, 999],
@@ -84,7 +84,7 @@ t.test('a single Range is 206 with Content-Range', async (t) => {
 
 t.test('an unsatisfiable or malformed byte range is 416 with Content-Range: bytes */size', async (t) => {
   const alice = await createUser(app)
-  const { file } = await uploadPdf(app, alice, { size: 1000 })
+  const { file } = await createFile(app, alice, { size: 1000 })
   for (const range of ['bytes=1000-', 'bytes=5000-6000', 'bytes=-0', 'bytes=20-10', 'bytes=abc', 'bytes=-', 'bytes=1-2-3', 'nonsense']) {
     const response = await app.inject({ url: file.downloadUrl, headers: { ...alice.headers, range } })
     t.equal(response.statusCode, 416, range)
@@ -96,7 +96,7 @@ t.test('an unsatisfiable or malformed byte range is 416 with Content-Range: byte
 
 t.test('several ranges, another unit or a stale If-Range get the whole file', async (t) => {
   const alice = await createUser(app)
-  const { file, content } = await uploadPdf(app, alice, { size: 500 })
+  const { file, content } = await createFile(app, alice, { size: 500 })
   const etag = `"${file.sha256}"`
   const whole: Array<Record<string, string>> = [
     { range: 'bytes=0-9, 20-29' },
@@ -116,7 +116,7 @@ t.test('several ranges, another unit or a stale If-Range get the whole file', as
 
 t.test('HEAD gives the headers of a download without the bytes', async (t) => {
   const alice = await createUser(app)
-  const { file } = await uploadPdf(app, alice, { size: 700 })
+  const { file } = await createFile(app, alice, { size: 700 })
   const response = await app.inject({ method: 'HEAD', url: file.downloadUrl, headers: alice.headers })
   t.equal(response.statusCode, 200)
   t.equal(response.headers['content-length'], '700')
@@ -127,7 +127,7 @@ t.test('HEAD gives the headers of a download without the bytes', async (t) => {
 t.test('a large file is streamed, not buffered into one chunk', async (t) => {
   const alice = await createUser(app)
   const content = pdfBytes(3 * 1024 * 1024)
-  const { file } = await uploadPdf(app, alice, { size: content.length })
+  const { file } = await createFile(app, alice, { size: content.length })
   const response = await app.inject({ url: file.downloadUrl, headers: alice.headers, payloadAsStream: true })
   t.equal(response.statusCode, 200)
   let chunks = 0

@@ -3,13 +3,11 @@ import { join, resolve } from 'node:path'
 import { eq } from 'drizzle-orm'
 import t from 'tap'
 import { files } from '../../../src/db/schema/index.js'
-import { build, createUser } from '../../helpers/index.js'
-import {
-  buildFilesApp, createBook, pdfBytes, sha256, storedBytes, storedPaths, upload, uploadParts, uploadPdf, type FileBody
-} from './support.js'
+import { build, createBook, createFile, createUser, pdfBytes, waitUntil, type FileBody } from '../../helpers/index.js'
+import { sha256, storedBytes, storedPaths, upload, uploadParts } from './support.js'
 
 // One app and database for the file; each test works on files it uploads itself.
-const app = await buildFilesApp(t, { MAX_UPLOAD_BYTES: '2048' })
+const app = await build(t, { env: { MAX_UPLOAD_BYTES: '2048' } })
 
 const rowOf = async (id: number) => (await app.db.select().from(files).where(eq(files.id, id)))[0]
 
@@ -25,8 +23,8 @@ t.test('GET /api/files lists the caller’s files, /api/all_files everyone’s, 
   const carol = await createUser(app)
   const dave = await createUser(app)
   const mine = []
-  for (let i = 0; i < 3; i++) mine.push((await uploadPdf(app, carol, { filename: `carol-${i}.pdf` })).file)
-  const theirs = (await uploadPdf(app, dave, { filename: 'dave.pdf' })).file
+  for (let i = 0; i < 3; i++) mine.push((await createFile(app, carol, { filename: `carol-${i}.pdf` })).file)
+  const theirs = (await createFile(app, dave, { filename: 'dave.pdf' })).file
 
   const list = await app.inject({ url: '/api/files', headers: carol.headers })
   t.equal(list.statusCode, 200)
@@ -53,7 +51,7 @@ t.test('GET /api/files lists the caller’s files, /api/all_files everyone’s, 
 t.test('GET /api/files/:id shows any file to any authenticated user', async (t) => {
   const erin = await createUser(app)
   const frank = await createUser(app)
-  const { file } = await uploadPdf(app, erin)
+  const { file } = await createFile(app, erin)
   const response = await app.inject({ url: `/api/files/${file.id}`, headers: frank.headers })
   t.equal(response.statusCode, 200)
   t.same(response.json(), file)
@@ -66,9 +64,9 @@ t.test('PATCH renames (cleaned) and attaches or detaches a book; others get 403 
   const owner = await createUser(app)
   const other = await createUser(app)
   const admin = await createUser(app, { role: 'admin' })
-  const bookId = await createBook(app, owner.id)
-  const deletedBook = await createBook(app, owner.id, { deleted: true })
-  const { file } = await uploadPdf(app, owner, { filename: 'draft.pdf' })
+  const bookId = (await createBook(app, { ownerId: owner.id })).id
+  const deletedBook = (await createBook(app, { ownerId: owner.id, deleted: true })).id
+  const { file } = await createFile(app, owner, { filename: 'draft.pdf' })
   const patch = (user: typeof owner, payload: object) => app.inject({ method: 'PATCH', url: `/api/files/${file.id}`, headers: user.headers, payload })
 
   const refused = await patch(other, { filename: 'mine-now.pdf', bookId })
@@ -104,8 +102,8 @@ t.test('PUT replaces the content: new bytes and hash, old bytes removed; others 
   const owner = await createUser(app)
   const other = await createUser(app)
   const admin = await createUser(app, { role: 'admin' })
-  const bookId = await createBook(app, owner.id)
-  const { file, content } = await uploadPdf(app, owner, { filename: 'v1.pdf', bookId })
+  const bookId = (await createBook(app, { ownerId: owner.id })).id
+  const { file, content } = await createFile(app, owner, { filename: 'v1.pdf', bookId })
   const before = await rowOf(file.id)
   const put = (user: typeof owner, bytes: Buffer, filename = 'v2.pdf') =>
     uploadParts(app, user, [{ name: 'file', filename, content: bytes }], { method: 'PUT', url: `/api/files/${file.id}` })
@@ -146,7 +144,7 @@ t.test('PUT replaces the content: new bytes and hash, old bytes removed; others 
 
 t.test('concurrent replacements leave exactly the bytes of the winner', async (t) => {
   const owner = await createUser(app)
-  const { file } = await uploadPdf(app, owner)
+  const { file } = await createFile(app, owner)
   const versions = Array.from({ length: 5 }, () => pdfBytes(300))
   const responses = await Promise.all(versions.map((bytes) =>
     uploadParts(app, owner, [{ name: 'file', filename: 'v.pdf', content: bytes }], { method: 'PUT', url: `/api/files/${file.id}` })))
@@ -164,7 +162,7 @@ t.test('DELETE removes the row and the bytes; others get 403 and nothing changes
   const owner = await createUser(app)
   const other = await createUser(app)
   const admin = await createUser(app, { role: 'admin' })
-  const { file } = await uploadPdf(app, owner)
+  const { file } = await createFile(app, owner)
   const key = (await rowOf(file.id))?.storageKey ?? ''
 
   const refused = await app.inject({ method: 'DELETE', url: `/api/files/${file.id}`, headers: other.headers })
@@ -180,20 +178,20 @@ t.test('DELETE removes the row and the bytes; others get 403 and nothing changes
   t.equal((await app.inject({ url: file.downloadUrl, headers: owner.headers })).statusCode, 404)
   t.equal((await app.inject({ method: 'DELETE', url: `/api/files/${file.id}`, headers: owner.headers })).statusCode, 404)
 
-  const raced = (await uploadPdf(app, owner)).file
+  const raced = (await createFile(app, owner)).file
   const racedKey = (await rowOf(raced.id))?.storageKey ?? ''
   const statuses = await Promise.all(Array.from({ length: 5 }, () =>
     app.inject({ method: 'DELETE', url: `/api/files/${raced.id}`, headers: owner.headers }).then((r) => r.statusCode)))
   t.same(statuses.sort(), [204, 404, 404, 404, 404], 'concurrent deletes: one succeeds')
   t.notOk((await storedPaths(app)).includes(racedKey))
 
-  const second = (await uploadPdf(app, owner)).file
+  const second = (await createFile(app, owner)).file
   t.equal((await app.inject({ method: 'DELETE', url: `/api/files/${second.id}`, headers: admin.headers })).statusCode, 204, 'an admin may delete any file')
 })
 
 t.test('a failed removal of the bytes is not the client’s problem: 204, and it is retried', async (t) => {
   const owner = await createUser(app)
-  const { file } = await uploadPdf(app, owner)
+  const { file } = await createFile(app, owner)
   const key = (await rowOf(file.id))?.storageKey ?? ''
   // Put a non-empty directory where the bytes were: removing "the file" now fails.
   const path = join(resolve(app.config.UPLOAD_DIR), key)
@@ -222,7 +220,7 @@ t.test('uploads by many users at once each get their own row and bytes', async (
 
 t.test('at start-up, old bytes no row points at are swept', async (t) => {
   const owner = await createUser(app)
-  const { file } = await uploadPdf(app, owner)
+  const { file } = await createFile(app, owner)
   const key = (await rowOf(file.id))?.storageKey ?? ''
   const orphan = '00000000-0000-4000-8000-000000000000'
   const orphanPath = join(resolve(app.config.UPLOAD_DIR), orphan)
@@ -233,7 +231,7 @@ t.test('at start-up, old bytes no row points at are swept', async (t) => {
 
   // A second instance on the same database and directory, as after a restart.
   const restarted = await build(t, { databaseUrl: app.config.DATABASE_URL, env: { UPLOAD_DIR: app.config.UPLOAD_DIR } })
-  for (let i = 0; i < 100 && (await storedPaths(app)).includes(orphan); i++) await new Promise((resolve) => setTimeout(resolve, 20))
+  await waitUntil(async () => !(await storedPaths(app)).includes(orphan))
   const paths = await storedPaths(app)
   t.notOk(paths.includes(orphan), 'the orphan is gone')
   t.ok(paths.includes(key), 'bytes with a row stay')

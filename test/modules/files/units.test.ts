@@ -8,6 +8,7 @@ import { cleanFilename, uploadedFilename } from '../../../src/modules/files/file
 import { ByteRemover, sweepOrphans } from '../../../src/modules/files/removal.js'
 import { createLocalDiskStorage, newStorageKey, StoredObjectMissingError, type FileStorage } from '../../../src/modules/files/storage.js'
 import { decodeHeaderFilename } from '../../../src/modules/files/upload.js'
+import { waitUntil } from '../../helpers/index.js'
 
 t.test('parseRange', async (t) => {
   t.same(parseRange(undefined, 100), { kind: 'whole' })
@@ -95,7 +96,8 @@ t.test('ByteRemover retries a failed removal until it succeeds', async (t) => {
   const remover = new ByteRemover(storage, pino({ level: 'silent' }), [5, 5])
   await remover.remove('k1')
   t.same(remover.pending, ['k1'], 'scheduled again after a failure')
-  for (let i = 0; i < 50 && removed.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5))
+  // The retry timers are unref'd, so a bare promise would let the process exit: poll for the removal.
+  await waitUntil(() => removed.length > 0)
   t.same(removed, ['k1'])
   t.same(remover.pending, [])
 

@@ -2,18 +2,14 @@ import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { request as httpRequest } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join, resolve } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { createUser } from '../../helpers/index.js'
-import {
-  buildFilesApp, createBook, fileRows, multipartBody, pdfBytes, sha256, storedBytes, storedPaths, upload,
-  uploadParts, uuidPattern, type FileBody
-} from './support.js'
+import { build, createBook, createUser, multipartBody, pdfBytes, waitUntil, type FileBody } from '../../helpers/index.js'
+import { fileRows, sha256, storedBytes, storedPaths, upload, uploadParts, uuidPattern } from './support.js'
 
 const limit = 2048
 
 // One app and database for most tests (each compares what it finds before and after itself).
-const app = await buildFilesApp(t, { MAX_UPLOAD_BYTES: String(limit) })
+const app = await build(t, { env: { MAX_UPLOAD_BYTES: String(limit) } })
 
 /** What is stored now: rows and files on disk. */
 async function snapshot () {
@@ -54,7 +50,7 @@ t.test('an uploaded PDF comes back byte for byte, stored under a random name', a
 
 t.test('bookId attaches the file to a book, before or after the file part', async (t) => {
   const alice = await createUser(app)
-  const bookId = await createBook(app, alice.id)
+  const bookId = (await createBook(app, { ownerId: alice.id })).id
 
   const after = await upload(app, alice, pdfBytes(), { bookId })
   t.equal(after.statusCode, 201)
@@ -67,7 +63,7 @@ t.test('bookId attaches the file to a book, before or after the file part', asyn
 
 t.test('an unknown or deleted book is 404 and leaves nothing behind', async (t) => {
   const alice = await createUser(app)
-  const deletedBook = await createBook(app, alice.id, { deleted: true })
+  const deletedBook = (await createBook(app, { ownerId: alice.id, deleted: true })).id
   const before = await snapshot()
   for (const bookId of [999999, deletedBook]) {
     const response = await upload(app, alice, pdfBytes(), { bookId })
@@ -251,7 +247,7 @@ t.test('a storage failure is a 500 (logged), not the client’s fault, and keeps
 })
 
 t.test('an upload aborted mid-stream leaves no temporary file and no row', async (t) => {
-  const app = await buildFilesApp(t, { MAX_UPLOAD_BYTES: String(1024 * 1024) })
+  const app = await build(t, { env: { MAX_UPLOAD_BYTES: String(1024 * 1024) } })
   const alice = await createUser(app)
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as AddressInfo
@@ -268,11 +264,11 @@ t.test('an upload aborted mid-stream leaves no temporary file and no row', async
   request.write(payload.subarray(0, 200 * 1024))
 
   // Wait until the server has started writing the temporary file, then drop the connection.
-  for (let i = 0; i < 100 && (await storedPaths(app)).length === 0; i++) await sleep(20)
+  await waitUntil(async () => (await storedPaths(app)).length > 0)
   t.match(await storedPaths(app), [/^tmp\//], 'the upload was being streamed to a temporary file')
   request.destroy()
 
-  for (let i = 0; i < 100 && (await storedPaths(app)).length > 0; i++) await sleep(20)
+  await waitUntil(async () => (await storedPaths(app)).length === 0)
   t.same(await storedPaths(app), [], 'the temporary file is gone')
   t.same(await fileRows(app), [])
 

@@ -1,8 +1,8 @@
 import { count, eq, sql } from 'drizzle-orm'
 import t from 'tap'
 import { books, reviews, users } from '../../../src/db/schema/index.js'
-import { build, createUser } from '../../helpers/index.js'
-import { createBook, testEnvOverrides } from '../books/fixtures.js'
+import { build, createUser, postBook } from '../../helpers/index.js'
+import { testEnvOverrides } from '../books/fixtures.js'
 
 t.test('reviews', async (t) => {
   const app = await build(t, { env: testEnvOverrides })
@@ -10,8 +10,8 @@ t.test('reviews', async (t) => {
     createUser(app), createUser(app), createUser(app), createUser(app), createUser(app, { role: 'admin' })
   ])
   const unverified = await createUser(app, { verified: false })
-  const book = await createBook(app, owner, { title: 'Reviewed' })
-  const otherBook = await createBook(app, owner, { title: 'Other' })
+  const book = await postBook(app, owner, { title: 'Reviewed' })
+  const otherBook = await postBook(app, owner, { title: 'Other' })
 
   /** averageRating and reviewCount as the API shows them, checked against the reviews table. */
   async function ratingsOf (bookId: number) {
@@ -160,7 +160,7 @@ t.test('reviews', async (t) => {
   })
 
   t.test('a soft-deleted book’s reviews are hidden but kept', async (t) => {
-    const doomed = await createBook(app, owner)
+    const doomed = await postBook(app, owner)
     const review = (await app.inject({ method: 'POST', url: `/api/books/${doomed.id}/reviews`, headers: alice.headers, payload: { rating: 4 } })).json()
     t.equal((await app.inject({ method: 'DELETE', url: `/api/books/${doomed.id}`, headers: owner.headers })).statusCode, 204)
 
@@ -182,7 +182,7 @@ t.test('parallel review writes keep the aggregates equal to the reviews', async 
   const app = await build(t, { env: testEnvOverrides })
   const owner = await createUser(app)
   const reviewers = await Promise.all(Array.from({ length: 8 }, () => createUser(app)))
-  const book = await createBook(app, owner)
+  const book = await postBook(app, owner)
   const created = await Promise.all(reviewers.map((user, index) =>
     app.inject({ method: 'POST', url: `/api/books/${book.id}/reviews`, headers: user.headers, payload: { rating: 1 + (index % 5) } })))
   t.same(created.map((response) => response.statusCode), Array(8).fill(201))
