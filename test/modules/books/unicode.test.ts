@@ -1,6 +1,6 @@
 import t from 'tap'
-import { build, createUser } from '../../helpers/index.js'
-import { createBook, testEnvOverrides } from './fixtures.js'
+import { build, createUser, postBook } from '../../helpers/index.js'
+import { testEnvOverrides } from './fixtures.js'
 
 const app = await build(t, { env: testEnvOverrides })
 
@@ -9,9 +9,9 @@ const astral = ['Emoji 😀', '𠜎𠜱𠝹 Rare CJK', '𝔉𝔯𝔞𝔨𝔱𝔲
 t.test('an author name outside the Basic Multilingual Plane creates, replaces and patches books, and is found again by name', async (t) => {
   const user = await createUser(app)
   for (const name of astral) {
-    const created = await createBook(app, user, { author: name, title: `${name} — a title with e\u0301 and 🦄` })
+    const created = await postBook(app, user, { author: name, title: `${name} — a title with e\u0301 and 🦄` })
     t.equal(created.author.name, name, `POST keeps ${name}`)
-    const again = await createBook(app, user, { author: name.toUpperCase() })
+    const again = await postBook(app, user, { author: name.toUpperCase() })
     t.equal(again.author.id, created.author.id, `${name} in other case is the same author`)
     const put = await app.inject({ method: 'PUT', url: `/api/books/${created.id}`, headers: user.headers, payload: { title: 'Replaced 📚', isbn: created.isbn, publicationYear: 2001, author: `${name} II` } })
     t.equal(put.statusCode, 200, `PUT with ${name} II`)
@@ -23,8 +23,8 @@ t.test('an author name outside the Basic Multilingual Plane creates, replaces an
 
 t.test('two authors whose names differ only in an emoji stay two authors', async (t) => {
   const user = await createUser(app)
-  const smiling = await createBook(app, user, { author: 'Twin 😀' })
-  const grinning = await createBook(app, user, { author: 'Twin 😁' })
+  const smiling = await postBook(app, user, { author: 'Twin 😀' })
+  const grinning = await postBook(app, user, { author: 'Twin 😁' })
   t.not(grinning.author.id, smiling.author.id)
   t.equal(grinning.author.name, 'Twin 😁')
 })
@@ -32,7 +32,7 @@ t.test('two authors whose names differ only in an emoji stay two authors', async
 t.test('control characters in a title, an author, a genre or an author name are 400 VALIDATION_FAILED and store nothing', async (t) => {
   const user = await createUser(app)
   const admin = await createUser(app, { role: 'admin' })
-  const book = await createBook(app, user)
+  const book = await postBook(app, user)
   for (const bad of ['Nul\u0000byte', 'Bell\u0007', 'ANSI \u001b[31mred', 'C1\u0085next', 'Tab\there', 'Line\nbreak', 'DEL\u007f']) {
     const requests = [
       app.inject({ method: 'POST', url: '/api/books', headers: user.headers, payload: { title: bad, isbn: '9780306406157', publicationYear: 2000, author: 'Fine' } }),
@@ -51,7 +51,7 @@ t.test('control characters in a title, an author, a genre or an author name are 
 
 t.test('a review comment keeps tab and line breaks but refuses other control characters', async (t) => {
   const user = await createUser(app)
-  const [first, second] = [await createBook(app, user), await createBook(app, user)]
+  const [first, second] = [await postBook(app, user), await postBook(app, user)]
   const fine = await app.inject({ method: 'POST', url: `/api/books/${first.id}/reviews`, headers: user.headers, payload: { rating: 5, comment: 'Great\tbook\r\nwith 😀 and e\u0301' } })
   t.equal(fine.statusCode, 201)
   t.equal(fine.json().comment, 'Great\tbook\r\nwith 😀 and e\u0301')
