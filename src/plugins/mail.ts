@@ -1,83 +1,67 @@
-import type { FastifyBaseLogger } from 'fastify'
 import fp from 'fastify-plugin'
 import { Resend } from 'resend'
+import type { Transaction } from '../db/query-helpers.js'
+import { countByStatus, insertOutboxRow, purgeSent, type Backlog, type OutboxMessage } from './mail/outbox.js'
+import { createSender } from './mail/sender.js'
+import { logTransport, resendTransport } from './mail/transports.js'
 
-export interface MailMessage {
-  to: string
-  subject: string
-  text: string
-  html: string
-}
+/** An email: `kind` names its template, for the outbox and the logs. */
+export type MailMessage = OutboxMessage
 
-/** Sends one email. Never rejects: a failure is logged, and the request that caused it goes on. */
+/** Queues an email on the transaction it was handed with. */
+export type QueueMail = (to: string, email: Omit<MailMessage, 'to'>) => Promise<void>
+
 export interface Mailer {
-  send: (message: MailMessage) => Promise<void>
-}
-
-/** `app.mailer`: a transport, and a way to know that every email handed to it has been dealt with. */
-export interface MailService extends Mailer {
-  /** Resolves once no send is in flight, sends started while waiting included (sent or failed alike). */
+  /**
+   * Runs `work` in a transaction whose emails commit with it (or not at all); the sender is woken
+   * once it has committed.
+   */
+  transaction: <T>(work: (tx: Transaction, queue: QueueMail) => Promise<T>) => Promise<T>
+  /** Resolves once nothing is due and nothing is in flight (mail waiting to be retried later is not due). */
   idle: () => Promise<void>
+  /** How many emails are in each status (for /ready and metrics). */
+  backlog: () => Promise<Backlog>
+  /** Deletes the emails sent more than a week before `now` (housekeeping); returns how many went. */
+  purgeSent: (now?: Date) => Promise<number>
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
-    mailer: MailService
-  }
-}
-
-/** Development transport: each email, links and codes included, is written to the log. */
-function logMailer (log: FastifyBaseLogger): Mailer {
-  return {
-    async send ({ to, subject, text }) {
-      log.info({ mail: { to, subject, text } }, `email to ${to} (log transport; set RESEND_API_KEY to deliver)`)
-    }
-  }
-}
-
-/** Resend's SDK reports failures in `error` rather than throwing; both are caught and logged. */
-function resendMailer (resend: Resend, from: string, log: FastifyBaseLogger): Mailer {
-  return {
-    async send ({ to, subject, text, html }) {
-      try {
-        const { data, error } = await resend.emails.send({ from, to, subject, text, html })
-        if (error !== null) {
-          log.error({ mailError: { name: error.name, message: error.message, statusCode: error.statusCode }, to, subject }, 'email not sent')
-          return
-        }
-        log.info({ emailId: data?.id, to, subject }, 'email sent')
-      } catch (error) {
-        log.error({ err: error, to, subject }, 'email not sent')
-      }
-    }
+    mailer: Mailer
   }
 }
 
 /**
- * `app.mailer`: Resend when `RESEND_API_KEY` is set (the SDK takes its base URL from
- * `RESEND_BASE_URL` when that is in the environment), otherwise the log. Sends still in flight when
- * the app closes are waited for.
+ * `app.mailer`: every email goes through the `email_outbox` table and this instance's sender, which
+ * delivers through Resend when `RESEND_API_KEY` is set (the SDK takes its base URL from
+ * `RESEND_BASE_URL` when that is in the environment), otherwise to the log. The sender starts with
+ * the app; on close it claims nothing more and finishes the sends in flight.
  */
 export default fp(async function mailPlugin (app) {
-  const { RESEND_API_KEY, MAIL_FROM } = app.config
-  const transport = RESEND_API_KEY === undefined
-    ? logMailer(app.log)
-    : resendMailer(new Resend(RESEND_API_KEY), MAIL_FROM, app.log)
-  const pending = new Set<Promise<void>>()
-  async function idle () {
-    while (pending.size > 0) await Promise.allSettled([...pending])
-  }
-  app.decorate('mailer', {
-    async send (message: MailMessage) {
-      const sending = transport.send(message)
-      pending.add(sending)
-      try {
-        await sending
-      } finally {
-        pending.delete(sending)
-      }
-    },
-    idle
+  const { RESEND_API_KEY, MAIL_FROM, MAIL_RATE_PER_SECOND, MAIL_RETRY_BASE_MS, MAIL_GIVE_UP_SECONDS, MAIL_LEASE_SECONDS } = app.config
+  const sender = createSender({
+    db: app.db,
+    transport: RESEND_API_KEY === undefined ? logTransport(app.log) : resendTransport(new Resend(RESEND_API_KEY), MAIL_FROM),
+    log: app.log,
+    ratePerSecond: MAIL_RATE_PER_SECOND,
+    retryBaseMs: MAIL_RETRY_BASE_MS,
+    giveUpMs: MAIL_GIVE_UP_SECONDS * 1000,
+    leaseMs: MAIL_LEASE_SECONDS * 1000
   })
-  app.addHook('onClose', idle)
-}, { name: 'mail', dependencies: ['config'] })
+  app.decorate('mailer', {
+    async transaction (work) {
+      let queued = false
+      const result = await app.db.transaction(async (tx) => await work(tx, async (to, email) => {
+        await insertOutboxRow(tx, { to, ...email })
+        queued = true
+      }))
+      if (queued) sender.wake()
+      return result
+    },
+    idle: sender.idle,
+    backlog: async () => await countByStatus(app.db),
+    purgeSent: async (now = new Date()) => await purgeSent(app.db, now)
+  } satisfies Mailer)
+  app.addHook('onReady', async () => { sender.start() })
+  app.addHook('onClose', async () => { await sender.stop() })
+}, { name: 'mail', dependencies: ['config', 'db'] })

@@ -13,7 +13,7 @@ t.test('GET /ready answers 200 when the database answers', async (t) => {
   const app = await build(t)
   const response = await app.inject('/ready')
   t.equal(response.statusCode, 200)
-  t.same(response.json(), { status: 'ready', checks: { database: 'up', redis: 'not configured' } })
+  t.same(response.json(), { status: 'ready', checks: { database: 'up', redis: 'not configured' }, outbox: { pending: 0, sending: 0, sent: 0, failed: 0 } })
 })
 
 interface Relay {

@@ -39,6 +39,7 @@ function linkParagraph (url: string): string {
 export function verificationEmail (link: string): Email {
   const subject = 'Confirm your email address'
   return {
+    kind: 'verify_email',
     subject,
     text: `Welcome to the Bookstore!\n\nConfirm your email address by opening this link (valid for 24 hours):\n\n${link}\n\nIf you did not create an account, ignore this email.\n`,
     html: layout(subject, [
@@ -52,6 +53,7 @@ export function verificationEmail (link: string): Email {
 export function passwordResetEmail (link: string): Email {
   const subject = 'Reset your password'
   return {
+    kind: 'password_reset',
     subject,
     text: `Someone asked to reset the password of your Bookstore account.\n\nChoose a new password here (valid for 30 minutes, usable once):\n\n${link}\n\nIf it was not you, ignore this email: your password stays as it is.\n`,
     html: layout(subject, [
@@ -65,6 +67,7 @@ export function passwordResetEmail (link: string): Email {
 export function changePasswordCodeEmail (code: string): Email {
   const subject = 'Your password change code'
   return {
+    kind: 'change_password_code',
     subject,
     text: `To change your Bookstore password, enter this code (valid for 15 minutes):\n\n${code}\n\nIf you did not ask to change your password, log in and change it now.\n`,
     html: layout(subject, [
@@ -79,6 +82,7 @@ export function passwordChangedEmail (how: 'changed' | 'reset'): Email {
   const subject = 'Your password was changed'
   const line = `The password of your Bookstore account was ${how} just now, and every session was logged out.`
   return {
+    kind: 'password_changed',
     subject,
     text: `${line}\n\nIf this was not you, reset your password at once and contact us.\n`,
     html: layout(subject, [escapeHtml(line), 'If this was not you, reset your password at once and contact us.'])

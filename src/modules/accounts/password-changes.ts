@@ -4,7 +4,7 @@ import { ApiError, notFound } from '../../lib/problem.js'
 import { changePasswordCodeEmail, passwordChangedEmail, passwordResetEmail, passwordResetLink } from './emails.js'
 import { emailTokenTtlMs, hashCode, hashLinkToken, maxCodeAttempts, newCode, newLinkToken } from './one-time-tokens.js'
 import { hashPassword, verifyPassword } from './passwords.js'
-import { assertPasswordPolicy, sendMail } from './policy.js'
+import { assertPasswordPolicy } from './policy.js'
 import {
   deleteUnusedEmailTokens, endAllSessions, findEmailToken, findLatestEmailToken, findUserByEmail, findUserById,
   insertEmailToken, markEmailVerified, reserveCodeAttempt, setPasswordHash, spendEmailToken
@@ -27,11 +27,11 @@ export function createPasswordChanges (app: FastifyInstance) {
   async function startChange (userId: number): Promise<void> {
     const user = await userOrThrow(userId)
     const code = newCode()
-    await app.db.transaction(async (tx) => {
+    await app.mailer.transaction(async (tx, queue) => {
       await deleteUnusedEmailTokens(tx, userId, 'change_password')
       await insertEmailToken(tx, { userId, purpose: 'change_password', tokenHash: hashCode(userId, code), expiresAt: new Date(Date.now() + emailTokenTtlMs.change_password) })
+      await queue(user.email, changePasswordCodeEmail(code))
     })
-    sendMail(app, user.email, changePasswordCodeEmail(code))
   }
 
   /**
@@ -52,12 +52,12 @@ export function createPasswordChanges (app: FastifyInstance) {
       throw new ApiError('INVALID_CREDENTIALS', 'The current password is wrong', { status: 400 })
     }
     const passwordHash = await hashPassword(input.newPassword)
-    await app.db.transaction(async (tx) => {
+    await app.mailer.transaction(async (tx, queue) => {
       if (!await spendEmailToken(tx, row.id)) throw invalidCode('The code has just been used')
       await setPasswordHash(tx, userId, passwordHash)
       await endAllSessions(tx, userId)
+      await queue(user.email, passwordChangedEmail('changed'))
     })
-    sendMail(app, user.email, passwordChangedEmail('changed'))
   }
 
   /** Emails a reset link when the account exists (replacing any earlier link); answers the same either way. */
@@ -66,11 +66,11 @@ export function createPasswordChanges (app: FastifyInstance) {
     const token = newLinkToken()
     const tokenHash = hashLinkToken(token)
     if (user === undefined) return
-    await app.db.transaction(async (tx) => {
+    await app.mailer.transaction(async (tx, queue) => {
       await deleteUnusedEmailTokens(tx, user.id, 'password_reset')
       await insertEmailToken(tx, { userId: user.id, purpose: 'password_reset', tokenHash, expiresAt: new Date(Date.now() + emailTokenTtlMs.password_reset) })
+      await queue(user.email, passwordResetEmail(passwordResetLink(app.config, token)))
     })
-    sendMail(app, user.email, passwordResetEmail(passwordResetLink(app.config, token)))
   }
 
   /** Sets the new password, spends the link and ends every session; proving the mailbox also verifies it. */
@@ -82,13 +82,13 @@ export function createPasswordChanges (app: FastifyInstance) {
     if (user === undefined) throw invalidCode('This reset link is not valid (links work once)')
     assertPasswordPolicy(input.newPassword, user.email, '/body/newPassword')
     const passwordHash = await hashPassword(input.newPassword)
-    await app.db.transaction(async (tx) => {
+    await app.mailer.transaction(async (tx, queue) => {
       if (!await spendEmailToken(tx, row.id)) throw invalidCode('This reset link is not valid (links work once)')
       await setPasswordHash(tx, user.id, passwordHash)
       await markEmailVerified(tx, user.id)
       await endAllSessions(tx, user.id)
+      await queue(user.email, passwordChangedEmail('reset'))
     })
-    sendMail(app, user.email, passwordChangedEmail('reset'))
   }
 
   return { startChange, change, requestReset, confirmReset }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { ApiError } from '../../lib/problem.js'
 import { verificationEmail, verificationLink } from './emails.js'
 import { emailTokenTtlMs, hashLinkToken, newLinkToken } from './one-time-tokens.js'
-import { assertPasswordPolicy, sendMail } from './policy.js'
+import { assertPasswordPolicy } from './policy.js'
 import { hashPassword } from './passwords.js'
 import { findEmailToken, findUserByEmail, findUserById, insertEmailToken, insertUser, markEmailVerified, spendEmailToken } from './repository.js'
 import type { Executor } from '../../db/query-helpers.js'
@@ -23,11 +23,11 @@ export function createRegistration (app: FastifyInstance) {
     const username = input.username ?? null
     assertPasswordPolicy(input.password, email, '/body/password')
     const passwordHash = await hashPassword(input.password)
-    const { id, token } = await app.db.transaction(async (tx) => {
+    const id = await app.mailer.transaction(async (tx, queue) => {
       const id = await insertUser(tx, { email, username, passwordHash })
-      return { id, token: await issueVerificationToken(tx, id) }
+      await queue(email, verificationEmail(verificationLink(app.config, await issueVerificationToken(tx, id))))
+      return id
     })
-    sendMail(app, email, verificationEmail(verificationLink(app.config, token)))
     return { id, email, username, emailVerified: false }
   }
 
@@ -61,8 +61,9 @@ export function createRegistration (app: FastifyInstance) {
       hashLinkToken(newLinkToken())
       return
     }
-    const token = await issueVerificationToken(app.db, user.id)
-    sendMail(app, user.email, verificationEmail(verificationLink(app.config, token)))
+    await app.mailer.transaction(async (tx, queue) => {
+      await queue(user.email, verificationEmail(verificationLink(app.config, await issueVerificationToken(tx, user.id))))
+    })
   }
 
   return { register, verifyEmail, resendVerification }

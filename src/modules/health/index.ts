@@ -25,7 +25,13 @@ const Readiness = Type.Object({
   checks: Type.Object({
     database: Type.Literal('up'),
     redis: StringEnum(['up', 'not configured'])
-  }, { additionalProperties: false })
+  }, { additionalProperties: false }),
+  outbox: Type.Object({
+    pending: Type.Integer({ minimum: 0 }),
+    sending: Type.Integer({ minimum: 0 }),
+    sent: Type.Integer({ minimum: 0 }),
+    failed: Type.Integer({ minimum: 0 })
+  }, { additionalProperties: false, description: 'Emails in each status: a growing `pending` is a backlog, `failed` ones were given up' })
 }, { additionalProperties: false })
 
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -42,16 +48,14 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { auth: 'public' },
     schema: {
       summary: 'Readiness: the database (and Redis, when configured) answer',
+      description: 'The body also counts the emails of the outbox by status.',
       tags: ['Operations'],
       response: { 200: Readiness, ...problemResponses(503) }
     }
   }, async () => {
     const unavailable = (what: string) => new ApiError('SERVICE_UNAVAILABLE', `${what} is not reachable`, { headers: { 'retry-after': '5' } })
-    try {
-      await within(app.pool.query('SELECT 1'))
-    } catch {
-      throw unavailable('The database')
-    }
+    // Counting the outbox is the database check: it answers only when the database does.
+    const outbox = await within(app.mailer.backlog()).catch(() => { throw unavailable('The database') })
     if (app.redis !== undefined) {
       try {
         await within(app.redis.ping())
@@ -59,7 +63,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw unavailable('Redis')
       }
     }
-    return { status: 'ready' as const, checks: { database: 'up' as const, redis: app.redis === undefined ? 'not configured' as const : 'up' as const } }
+    return { status: 'ready' as const, checks: { database: 'up' as const, redis: app.redis === undefined ? 'not configured' as const : 'up' as const }, outbox }
   })
 }
 
