@@ -28,7 +28,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database (and Redis, when configured) answer */
+        /**
+         * Readiness: the database (and Redis, when configured) answer
+         * @description The body also counts the emails of the outbox by status.
+         */
         get: operations["getReady"];
         put?: never;
         post?: never;
@@ -1024,6 +1027,17 @@ export interface operations {
                             database: "up";
                             /** @enum {string} */
                             redis: "up" | "not configured";
+                        };
+                        /** @description Emails in each status: a growing `pending` is a backlog, `failed` ones were given up */
+                        outbox: {
+                            /** Format: int64 */
+                            pending: number;
+                            /** Format: int64 */
+                            sending: number;
+                            /** Format: int64 */
+                            sent: number;
+                            /** Format: int64 */
+                            failed: number;
                         };
                     };
                 };
