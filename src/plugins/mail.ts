@@ -1,7 +1,9 @@
 import fp from 'fastify-plugin'
 import { Resend } from 'resend'
 import type { Transaction } from '../db/query-helpers.js'
-import { countByStatus, insertOutboxRow, purgeSent, type Backlog, type OutboxMessage } from './mail/outbox.js'
+import type { OutboxStatus } from '../db/schema/index.js'
+import type { Pagination } from '../schemas/common.js'
+import { countByStatus, insertOutboxRow, listByStatus, purgeSent, type Backlog, type OutboxMessage } from './mail/outbox.js'
 import { createSender } from './mail/sender.js'
 import { logTransport, resendTransport } from './mail/transports.js'
 
@@ -21,6 +23,8 @@ export interface Mailer {
   idle: () => Promise<void>
   /** How many emails are in each status (for /ready and metrics). */
   backlog: () => Promise<Backlog>
+  /** A page of the emails in one status, newest first (an operator's view of failed mail). */
+  list: (status: OutboxStatus, pagination: Pagination) => ReturnType<typeof listByStatus>
   /** Deletes the emails sent more than a week before `now` (housekeeping); returns how many went. */
   purgeSent: (now?: Date) => Promise<number>
 }
@@ -60,6 +64,7 @@ export default fp(async function mailPlugin (app) {
     },
     idle: sender.idle,
     backlog: async () => await countByStatus(app.db),
+    list: async (status, pagination) => await listByStatus(app.db, status, pagination),
     purgeSent: async (now = new Date()) => await purgeSent(app.db, now)
   } satisfies Mailer)
   app.addHook('onReady', async () => { sender.start() })

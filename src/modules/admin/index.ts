@@ -1,13 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Page, pageOf, problemResponses } from '../../schemas/common.js'
 import { parseWindow } from '../borrows/instants.js'
-import { listAdminBooks, listAllBorrows } from './repository.js'
-import { AdminBookSchema, AdminBooksQuery, AdminBorrowSchema, AdminBorrowsQuery, StatsQuery, StatsSchema } from './schemas.js'
+import { adminEmailView, listAdminBooks, listAllBorrows } from './repository.js'
+import { AdminBookSchema, AdminBooksQuery, AdminBorrowSchema, AdminBorrowsQuery, AdminEmailSchema, AdminEmailsQuery, StatsQuery, StatsSchema } from './schemas.js'
 import { borrowStats } from './stats.js'
 
 const tags = ['Admin']
 
-/** Administration (books with their borrowers, every borrow) and borrowing statistics; admins only. */
+/** Administration (books with their borrowers, every borrow, the outbox's emails) and borrowing statistics; admins only. */
 const adminModule: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin/books', {
     config: { auth: 'admin' },
@@ -38,6 +38,22 @@ const adminModule: FastifyPluginAsyncTypebox = async (app) => {
     const window = parseWindow(request.query)
     const { items, total } = await listAllBorrows(app.db, { userId, bookId, status, window }, { page, pageSize })
     return pageOf(items, total, { page, pageSize })
+  })
+
+  app.get('/admin/emails', {
+    onRequest: app.requireAdmin,
+    schema: {
+      summary: 'The emails of the outbox in one status (failed by default)',
+      description: 'Newest first. `failed` ones were refused for good or not accepted within MAIL_GIVE_UP_SECONDS; `lastError` says why.',
+      tags,
+      security: bearerSecurity,
+      querystring: AdminEmailsQuery,
+      response: { 200: Page(AdminEmailSchema), ...problemResponses(403) }
+    }
+  }, async (request) => {
+    const { page, pageSize, status } = request.query
+    const { items, total } = await app.mailer.list(status, { page, pageSize })
+    return pageOf(items.map(adminEmailView), total, { page, pageSize })
   })
 
   app.get('/stats', {

@@ -4,7 +4,8 @@ import { pageOffset, type Pagination } from '../../schemas/common.js'
 import { bookViewColumns, toBookView, type BookViewRow } from '../books/book-view.js'
 import { borrowPageIds, borrowViewColumns, countBorrows, toBorrowView, type BorrowFilters, type BorrowViewRow } from '../borrows/repository.js'
 import type { Executor } from '../../db/query-helpers.js'
-import type { AdminBook, AdminBorrow, BookStatus } from './schemas.js'
+import type { OutboxListItem } from '../../plugins/mail/outbox.js'
+import type { AdminBook, AdminBorrow, AdminEmail, BookStatus } from './schemas.js'
 
 function bookStatusCondition (status: BookStatus): SQL | undefined {
   if (status === 'active') return isNull(books.deletedAt)
@@ -133,4 +134,9 @@ export async function listAllBorrows (db: Executor, filters: BorrowFilters, pagi
     user: { id: userId, email, username }
   }))
   return { items, total }
+}
+
+/** An outbox row as the admin list shows it. */
+export function adminEmailView ({ nextAttemptAt, sentAt, createdAt, ...email }: OutboxListItem): AdminEmail {
+  return { ...email, nextAttemptAt: nextAttemptAt.toISOString(), sentAt: sentAt === null ? null : sentAt.toISOString(), createdAt: createdAt.toISOString() }
 }

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
+import { outboxStatuses } from '../../db/schema/index.js'
 import { StringEnum } from '../../lib/string-enum.js'
 import { BookSchema } from '../books/book-view.js'
 import { InstantQuery } from '../borrows/instants.js'
@@ -85,3 +86,23 @@ export const StatsSchema = Type.Object({
 }, { additionalProperties: false, title: 'Stats' })
 
 export type Stats = Static<typeof StatsSchema>
+
+export const AdminEmailSchema = Type.Object({
+  id: Id,
+  kind: Type.String({ maxLength: 40, description: 'The template: verify_email, password_reset, change_password_code, password_changed…' }),
+  recipient: Type.String({ format: 'email', maxLength: 254 }),
+  subject: Type.String({ maxLength: 255 }),
+  status: StringEnum(outboxStatuses),
+  attempts: Type.Integer({ minimum: 0 }),
+  lastError: Type.Union([Type.String({ maxLength: 500 }), Type.Null()], { description: "The provider's last refusal" }),
+  nextAttemptAt: Timestamp,
+  sentAt: Type.Union([Timestamp, Type.Null()]),
+  createdAt: Timestamp
+}, { additionalProperties: false, title: 'AdminEmail' })
+
+export type AdminEmail = Static<typeof AdminEmailSchema>
+
+export const AdminEmailsQuery = Type.Object({
+  ...PaginationQuery.properties,
+  status: StringEnum(outboxStatuses, { default: 'failed' })
+})

@@ -3,6 +3,7 @@ import { and, asc, count, desc, eq, inArray, lt, lte, min, sql } from 'drizzle-o
 import type { Database } from '../../db/client.js'
 import { affectedRows, type Executor } from '../../db/query-helpers.js'
 import { emailOutbox, outboxStatuses, type OutboxRow, type OutboxStatus } from '../../db/schema/index.js'
+import { pageOffset, type Pagination } from '../../schemas/common.js'
 
 export interface OutboxMessage {
   to: string
@@ -80,9 +81,9 @@ export async function countByStatus (db: Executor): Promise<Backlog> {
   return backlog
 }
 
-/** The emails in one status, newest first (what an operator reads to see what went wrong). */
-export async function listByStatus (db: Executor, status: OutboxStatus, limit: number) {
-  return await db.select({
+/** The emails in one status, newest first, a page of them (what an operator reads to see what went wrong). */
+export async function listByStatus (db: Executor, status: OutboxStatus, pagination: Pagination) {
+  const items = await db.select({
     id: emailOutbox.id,
     kind: emailOutbox.kind,
     recipient: emailOutbox.recipient,
@@ -93,8 +94,13 @@ export async function listByStatus (db: Executor, status: OutboxStatus, limit: n
     nextAttemptAt: emailOutbox.nextAttemptAt,
     sentAt: emailOutbox.sentAt,
     createdAt: emailOutbox.createdAt
-  }).from(emailOutbox).where(eq(emailOutbox.status, status)).orderBy(desc(emailOutbox.id)).limit(limit)
+  }).from(emailOutbox).where(eq(emailOutbox.status, status)).orderBy(desc(emailOutbox.id))
+    .limit(pagination.pageSize).offset(pageOffset(pagination))
+  const [counted] = await db.select({ total: count() }).from(emailOutbox).where(eq(emailOutbox.status, status))
+  return { items, total: counted?.total ?? 0 }
 }
+
+export type OutboxListItem = Awaited<ReturnType<typeof listByStatus>>['items'][number]
 
 /** How long a sent email is kept (to answer "did it go out?"); failed ones stay until an operator acts. */
 export const sentEmailRetentionMs = 7 * 24 * 60 * 60 * 1000

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import t from 'tap'
-import { emailTokens, refreshTokens, revokedAccessTokens } from '../../../src/db/schema/index.js'
+import { emailOutbox, emailTokens, refreshTokens, revokedAccessTokens } from '../../../src/db/schema/index.js'
 import { schedulePurge } from '../../../src/modules/accounts/purge.js'
 import { purgeExpired } from '../../../src/modules/accounts/repository.js'
 import { build, createUser, waitUntil } from '../../helpers/index.js'
@@ -42,4 +42,24 @@ t.test('expired denylist entries, refresh tokens and old email tokens are purged
 
   t.same(await purgeExpired(app.db), { revokedAccessTokens: 0, refreshTokens: 0, emailTokens: 0 }, 'idempotent')
   t.same(await purgeExpired(app.db, new Date(Date.now() + 8 * 24 * hour)), { revokedAccessTokens: 1, refreshTokens: 1, emailTokens: 2 })
+})
+
+t.test('emails sent more than a week ago are purged; unsent and failed ones stay', async (t) => {
+  const app = await build(t)
+  const day = 24 * hour
+  const row = (status: 'sent' | 'pending' | 'failed', sentDaysAgo?: number) => ({
+    idempotencyKey: randomUUID(),
+    kind: 'test',
+    recipient: 'someone@example.com',
+    subject: 'Hello',
+    text: 'Hello',
+    html: '<p>Hello</p>',
+    status,
+    nextAttemptAt: new Date(Date.now() + day),
+    sentAt: sentDaysAgo === undefined ? null : new Date(Date.now() - sentDaysAgo * day)
+  })
+  await app.db.insert(emailOutbox).values([row('sent', 8), row('sent', 1), row('pending'), row('failed')])
+  t.equal(await app.mailer.purgeSent(), 1)
+  t.same((await app.db.select({ status: emailOutbox.status }).from(emailOutbox)).map((r) => r.status).sort(), ['failed', 'pending', 'sent'])
+  t.equal(await app.mailer.purgeSent(new Date(Date.now() + 7 * day)), 1, 'the recent one goes once it is a week old')
 })

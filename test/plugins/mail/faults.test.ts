@@ -2,7 +2,7 @@ import { Writable } from 'node:stream'
 import pino from 'pino'
 import t from 'tap'
 import { loggerOptions } from '../../../src/lib/logging.js'
-import { build, createTestDatabase, startServerProcess } from '../../helpers/index.js'
+import { build, createTestDatabase, createUser, startServerProcess } from '../../helpers/index.js'
 import { acceptedPerKey, deliveriesPerAddress, outboxRowOf, password, register, resendAt } from './support.js'
 
 t.test('a provider down for a while (dropped connections, then 500s): everything is sent once it recovers, nothing twice', async (t) => {
@@ -52,6 +52,12 @@ t.test('an email the provider keeps refusing ends failed, logged at error level,
   t.same(await app.mailer.backlog(), { pending: 0, sending: 0, sent: 0, failed: 1 }, 'nothing left to try')
   const ready = await app.inject('/ready')
   t.same(ready.json().outbox, { pending: 0, sending: 0, sent: 0, failed: 1 }, '/ready shows it')
+  const admin = await createUser(app, { role: 'admin' })
+  const listed = await app.inject({ url: '/api/admin/emails?status=failed', headers: admin.headers })
+  t.equal(listed.statusCode, 200)
+  t.match(listed.json(), { total: 1, items: [{ recipient: 'doomed@example.com', kind: 'verify_email', status: 'failed', attempts: tries.length, lastError: /^500/ }] }, 'an admin lists the failed email')
+  const user = await createUser(app)
+  t.equal((await app.inject({ url: '/api/admin/emails', headers: user.headers })).statusCode, 403, 'others may not')
 })
 
 t.test('a process killed right after answering 201 sends the email once it runs again', async (t) => {
