@@ -41,12 +41,11 @@ const adminModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/admin/emails', {
-    onRequest: app.requireAdmin,
+    config: { auth: 'admin' },
     schema: {
       summary: 'The emails of the outbox in one status (failed by default)',
       description: 'Newest first. `failed` ones were refused for good or not accepted within MAIL_GIVE_UP_SECONDS; `lastError` says why.',
       tags,
-      security: bearerSecurity,
       querystring: AdminEmailsQuery,
       response: { 200: Page(AdminEmailSchema), ...problemResponses(403) }
     }

@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import type { Test } from 'tap'
 import { emailOutbox, type OutboxRow } from '../../../src/db/schema/index.js'
+import { waitUntil } from '../../helpers/wait.js'
 import { startResendStub, type ResendStub, type ResendStubOptions } from '../../helpers/resend-stub.js'
 
 export const password = 'Tangerine-Kayak-Lantern-42'
@@ -34,13 +35,9 @@ export function acceptedPerKey (stub: ResendStub): number[] {
   return [...counts.values()]
 }
 
-/** Reads the outbox row of an address until `done` says yes (the sender works in the background). */
-export async function outboxRowOf (app: FastifyInstance, address: string, done: (row: OutboxRow) => boolean, timeoutMs = 10_000): Promise<OutboxRow> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const [row] = await app.db.select().from(emailOutbox).where(eq(emailOutbox.recipient, address))
-    if (row !== undefined && done(row)) return row
-    if (Date.now() > deadline) throw new Error(`the outbox row of ${address} never got there: ${JSON.stringify(row)}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
+/** The outbox row of an address once `done` says yes (the sender works in the background). */
+export async function outboxRowOf (app: FastifyInstance, address: string, done: (row: OutboxRow) => boolean, timeoutMs = 10_000): Promise<OutboxRow | undefined> {
+  const read = async () => (await app.db.select().from(emailOutbox).where(eq(emailOutbox.recipient, address)))[0]
+  await waitUntil(async () => { const row = await read(); return row !== undefined && done(row) }, { timeoutMs, intervalMs: 50 })
+  return await read()
 }
