@@ -25,6 +25,9 @@ export const books = mysqlTable('books', {
   reviewCount: int({ unsigned: true }).notNull().default(0),
   averageRating: decimal({ precision: 3, scale: 2, mode: 'number' })
     .generatedAlwaysAs(sql`if(review_count = 0, null, round(rating_sum / review_count, 2))`, { mode: 'stored' }),
+  // The ascending `rating` sort key: unrated books (NULL) after every rated one, so an index serves it.
+  ratingAscKey: decimal({ precision: 3, scale: 2, mode: 'number' })
+    .generatedAlwaysAs(sql`coalesce(average_rating, 9.99)`, { mode: 'stored' }),
   deletedAt: instant(),
   // The ISBN while the book is active, NULL once soft-deleted: its unique key frees a deleted book's ISBN.
   activeIsbn: varchar({ length: 13 })
@@ -33,13 +36,20 @@ export const books = mysqlTable('books', {
   updatedAt: updatedAt()
 }, (table) => [
   uniqueIndex('books_active_isbn_unique').on(table.activeIsbn),
-  index('books_deleted_created_idx').on(table.deletedAt, table.createdAt),
-  index('books_deleted_title_idx').on(table.deletedAt, table.title),
-  index('books_deleted_year_idx').on(table.deletedAt, table.publicationYear),
-  index('books_deleted_rating_idx').on(table.deletedAt, table.averageRating),
+  // One index per sort of the lists, active books first and the id as the tie-breaker, so a page is
+  // read in index order (no sort of the table); the same again behind the owner for /api/me/books.
+  index('books_deleted_created_idx').on(table.deletedAt, table.createdAt, table.id),
+  index('books_deleted_title_idx').on(table.deletedAt, table.title, table.id),
+  index('books_deleted_year_idx').on(table.deletedAt, table.publicationYear, table.id),
+  index('books_deleted_rating_idx').on(table.deletedAt, table.averageRating, table.id),
+  index('books_deleted_rating_asc_idx').on(table.deletedAt, table.ratingAscKey, table.id),
   index('books_deleted_genre_rating_idx').on(table.deletedAt, table.genre, table.averageRating),
   index('books_author_idx').on(table.authorId, table.deletedAt),
-  index('books_owner_idx').on(table.ownerId, table.deletedAt, table.createdAt),
+  index('books_owner_idx').on(table.ownerId, table.deletedAt, table.createdAt, table.id),
+  index('books_owner_title_idx').on(table.ownerId, table.deletedAt, table.title, table.id),
+  index('books_owner_year_idx').on(table.ownerId, table.deletedAt, table.publicationYear, table.id),
+  index('books_owner_rating_idx').on(table.ownerId, table.deletedAt, table.averageRating, table.id),
+  index('books_owner_rating_asc_idx').on(table.ownerId, table.deletedAt, table.ratingAscKey, table.id),
   check('books_copies_balance', sql`${table.availableCopies} + ${table.borrowedCopies} + ${table.setAsideCopies} = ${table.totalCopies}`),
   check('books_review_count_consistent', sql`${table.ratingSum} between ${table.reviewCount} and 5 * ${table.reviewCount}`),
   check('books_isbn_digits', sql`${table.isbn} regexp '^97[89][0-9]{10}$'`),
