@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { check, date, decimal, index, int, mysqlTable, smallint, uniqueIndex, varchar } from 'drizzle-orm/mysql-core'
+import { check, date, decimal, foreignKey, index, int, mysqlTable, smallint, uniqueIndex, varchar } from 'drizzle-orm/mysql-core'
 import { authors } from './authors.js'
 import { createdAt, id, instant, ref, updatedAt } from './columns.js'
 import { users } from './users.js'
@@ -13,6 +13,10 @@ export const books = mysqlTable('books', {
   publicationYear: smallint().notNull(),
   publicationDate: date({ mode: 'string' }),
   authorId: ref().notNull().references(() => authors.id, { onDelete: 'restrict' }),
+  // A copy of the author's name for the full-text index over title and author (an index covers one
+  // table): triggers set it on insert and when author_id changes (so no writer can forget it), and the
+  // foreign key on (author_id, author_name) both proves it equal and carries a rename to every book.
+  authorName: varchar({ length: 200 }).notNull().default(''),
   ownerId: ref().notNull().references(() => users.id, { onDelete: 'restrict' }),
   totalCopies: int({ unsigned: true }).notNull().default(1),
   availableCopies: int({ unsigned: true }).notNull().default(1),
@@ -50,6 +54,8 @@ export const books = mysqlTable('books', {
   index('books_owner_year_idx').on(table.ownerId, table.deletedAt, table.publicationYear, table.id),
   index('books_owner_rating_idx').on(table.ownerId, table.deletedAt, table.averageRating, table.id),
   index('books_owner_rating_asc_idx').on(table.ownerId, table.deletedAt, table.ratingAscKey, table.id),
+  foreignKey({ name: 'books_author_name_fk', columns: [table.authorId, table.authorName], foreignColumns: [authors.id, authors.name] })
+    .onUpdate('cascade').onDelete('restrict'),
   check('books_copies_balance', sql`${table.availableCopies} + ${table.borrowedCopies} + ${table.setAsideCopies} = ${table.totalCopies}`),
   check('books_review_count_consistent', sql`${table.ratingSum} between ${table.reviewCount} and 5 * ${table.reviewCount}`),
   check('books_isbn_digits', sql`${table.isbn} regexp '^97[89][0-9]{10}$'`),

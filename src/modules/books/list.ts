@@ -1,16 +1,18 @@
-import { and, asc, count, desc, eq, gt, gte, isNull, like, lte, or, sql, type SQL } from 'drizzle-orm'
+import { and, asc, count, desc, eq, gt, gte, isNull, lte, sql, type SQL } from 'drizzle-orm'
 import type { Database } from '../../db/client.js'
-import { containsPattern } from '../../db/query-helpers.js'
 import { authors, books } from '../../db/schema/index.js'
 import { pageOffset, type Pagination } from '../../schemas/common.js'
 import { bookViewColumns, toBookView } from './book-view.js'
 import type { BookListFilters, BookSort } from './schemas.js'
+import { searchCondition } from './search.js'
+
+type ColumnSort = Exclude<BookSort, 'relevance'>
 
 /**
  * Each sort with the id as tie-breaker, in the column order of one `books_deleted_*` index (and one
  * `books_owner_*` index), so a page is read in index order.
  */
-const sortOrders: Record<BookSort, SQL[]> = {
+const sortOrders: Record<ColumnSort, SQL[]> = {
   title: [asc(books.title), asc(books.id)],
   '-title': [desc(books.title), desc(books.id)],
   publicationYear: [asc(books.publicationYear), asc(books.id)],
@@ -23,44 +25,70 @@ const sortOrders: Record<BookSort, SQL[]> = {
   '-rating': [desc(books.averageRating), desc(books.id)]
 }
 
-function listConditions (filters: BookListFilters, ownerId: number | undefined): SQL | undefined {
-  return and(
+function filterConditions (filters: BookListFilters, ownerId: number | undefined): (SQL | undefined)[] {
+  return [
     isNull(books.deletedAt),
-    filters.q === undefined ? undefined : or(like(books.title, containsPattern(filters.q)), like(authors.name, containsPattern(filters.q))),
     ownerId === undefined ? undefined : eq(books.ownerId, ownerId),
     filters.genre === undefined ? undefined : eq(books.genre, filters.genre),
     filters.authorId === undefined ? undefined : eq(books.authorId, filters.authorId),
     filters.yearFrom === undefined ? undefined : gte(books.publicationYear, filters.yearFrom),
     filters.yearTo === undefined ? undefined : lte(books.publicationYear, filters.yearTo),
     filters.available === undefined ? undefined : filters.available ? gt(books.availableCopies, 0) : eq(books.availableCopies, 0)
-  )
+  ]
 }
+
+type ListFilters = BookListFilters & Pagination
 
 /**
  * A page of active books (optionally only `ownerId`'s) and the total. A deferred join: the page's ids
  * are picked from `books` alone (an index read in order, LIMIT/OFFSET over index entries only), then
- * only those rows are joined to their authors; the count reads an index alone.
+ * only those rows are joined to their authors. Without `q` the count reads an index alone; with `q`
+ * the full-text index finds the matches once, and a window count over them gives the total.
  */
-export async function listBooks (db: Database, filters: BookListFilters & Pagination, { ownerId }: { ownerId?: number } = {}) {
-  const where = listConditions(filters, ownerId)
-  const order = sortOrders[filters.sort ?? '-createdAt']
-  const candidates = () => filters.q === undefined
-    ? db.select({ pageId: sql<number>`${books.id}`.as('page_id') }).from(books)
-    : db.select({ pageId: sql<number>`${books.id}`.as('page_id') }).from(books).innerJoin(authors, eq(authors.id, books.authorId))
-  const page = candidates()
+export async function listBooks (db: Database, filters: ListFilters, { ownerId }: { ownerId?: number } = {}) {
+  const search = filters.q === undefined ? undefined : searchCondition(filters.q)
+  const where = and(...filterConditions(filters, ownerId), ...(search?.conditions ?? []))
+  const sort = filters.sort ?? (search === undefined ? '-createdAt' : 'relevance')
+  if (search === undefined || sort !== 'relevance') return listByColumns(db, filters, where, sort === 'relevance' ? '-createdAt' : sort)
+
+  const page = db.select({
+    pageId: sql<number>`${books.id}`.as('page_id'),
+    score: search.score.as('score'),
+    total: sql<number>`count(*) over ()`.as('total')
+  }).from(books)
+    .where(where)
+    .orderBy(desc(search.score), asc(books.id))
+    .limit(filters.pageSize)
+    .offset(pageOffset(filters))
+    .as('page_ids')
+  const rows = await db.select({ ...bookViewColumns, total: page.total }).from(page)
+    .innerJoin(books, eq(books.id, page.pageId))
+    .innerJoin(authors, eq(authors.id, books.authorId))
+    .orderBy(desc(page.score), asc(books.id))
+  // A page past the end has no row to carry the total.
+  const total = rows[0] === undefined ? await countBooks(db, where) : Number(rows[0].total)
+  return { items: rows.map(toBookView), total }
+}
+
+async function countBooks (db: Database, where: SQL | undefined): Promise<number> {
+  const [row] = await db.select({ count: count() }).from(books).where(where)
+  return row?.count ?? 0
+}
+
+async function listByColumns (db: Database, filters: ListFilters, where: SQL | undefined, sort: ColumnSort) {
+  const order = sortOrders[sort]
+  const page = db.select({ pageId: sql<number>`${books.id}`.as('page_id') }).from(books)
     .where(where)
     .orderBy(...order)
     .limit(filters.pageSize)
     .offset(pageOffset(filters))
     .as('page_ids')
-  const [rows, [total]] = await Promise.all([
+  const [rows, total] = await Promise.all([
     db.select(bookViewColumns).from(page)
       .innerJoin(books, eq(books.id, page.pageId))
       .innerJoin(authors, eq(authors.id, books.authorId))
       .orderBy(...order),
-    filters.q === undefined
-      ? db.select({ count: count() }).from(books).where(where)
-      : db.select({ count: count() }).from(books).innerJoin(authors, eq(authors.id, books.authorId)).where(where)
+    countBooks(db, where)
   ])
-  return { items: rows.map(toBookView), total: total?.count ?? 0 }
+  return { items: rows.map(toBookView), total }
 }
