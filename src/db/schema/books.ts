@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { check, date, decimal, foreignKey, index, int, mysqlTable, smallint, uniqueIndex, varchar } from 'drizzle-orm/mysql-core'
+import { bigint, check, date, decimal, foreignKey, index, int, mysqlTable, smallint, tinyint, uniqueIndex, varchar } from 'drizzle-orm/mysql-core'
 import { authors } from './authors.js'
 import { createdAt, id, instant, ref, updatedAt } from './columns.js'
 import { users } from './users.js'
@@ -32,6 +32,12 @@ export const books = mysqlTable('books', {
   // The ascending `rating` sort key: unrated books (NULL) after every rated one, so an index serves it.
   ratingAscKey: decimal({ precision: 3, scale: 2, mode: 'number' })
     .generatedAlwaysAs(sql`coalesce(average_rating, 9.99)`, { mode: 'stored' }),
+  // All-time borrowing totals of the book, kept by triggers on `borrows` (whatever writes a borrow) for
+  // the statistics: borrows made, borrows returned and their summed whole-second durations. On the
+  // book, not the user: a return locks the book's row already, so the totals add no lock to it.
+  borrowCount: int({ unsigned: true }).notNull().default(0),
+  returnedCount: int({ unsigned: true }).notNull().default(0),
+  returnedSeconds: bigint({ mode: 'number', unsigned: true }).notNull().default(0),
   deletedAt: instant(),
   // The ISBN while the book is active, NULL once soft-deleted: its unique key frees a deleted book's ISBN.
   activeIsbn: varchar({ length: 13 })
@@ -49,6 +55,9 @@ export const books = mysqlTable('books', {
   index('books_deleted_rating_asc_idx').on(table.deletedAt, table.ratingAscKey, table.id),
   index('books_deleted_genre_rating_idx').on(table.deletedAt, table.genre, table.averageRating),
   index('books_author_idx').on(table.authorId, table.deletedAt),
+  // All-time top books in index order (most borrowed first, ties to the lower id), and covering for
+  // the all-time sums, so they read this index rather than the books' rows.
+  index('books_borrow_count_idx').on(sql`${table.borrowCount} desc`, table.id, table.returnedCount, table.returnedSeconds),
   index('books_owner_idx').on(table.ownerId, table.deletedAt, table.createdAt, table.id),
   index('books_owner_title_idx').on(table.ownerId, table.deletedAt, table.title, table.id),
   index('books_owner_year_idx').on(table.ownerId, table.deletedAt, table.publicationYear, table.id),
@@ -64,3 +73,15 @@ export const books = mysqlTable('books', {
 
 export type Book = typeof books.$inferSelect
 export type NewBook = typeof books.$inferInsert
+
+/**
+ * One row: how many books are active, kept by triggers on `books` (insert, soft delete, restore,
+ * delete) in the writing statement's transaction, so the unfiltered catalogue's total is one row
+ * read rather than a count over every active book.
+ */
+export const bookTotals = mysqlTable('book_totals', {
+  id: tinyint({ unsigned: true }).primaryKey(),
+  activeBooks: int({ unsigned: true }).notNull().default(0)
+}, (table) => [
+  check('book_totals_one_row', sql`${table.id} = 1`)
+])

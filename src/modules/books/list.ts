@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, gt, gte, isNull, lte, sql, type SQL } from 'drizzle-orm'
 import type { Database } from '../../db/client.js'
-import { authors, books } from '../../db/schema/index.js'
+import { authors, books, bookTotals } from '../../db/schema/index.js'
 import { pageOffset, type Pagination } from '../../schemas/common.js'
 import { bookViewColumns, toBookView } from './book-view.js'
 import type { BookListFilters, BookSort } from './schemas.js'
@@ -42,14 +42,18 @@ type ListFilters = BookListFilters & Pagination
 /**
  * A page of active books (optionally only `ownerId`'s) and the total. A deferred join: the page's ids
  * are picked from `books` alone (an index read in order, LIMIT/OFFSET over index entries only), then
- * only those rows are joined to their authors. Without `q` the count reads an index alone; with `q`
- * the full-text index finds the matches once, and a window count over them gives the total.
+ * only those rows are joined to their authors. The whole catalogue's total is a maintained counter;
+ * a filtered one counts over an index; with `q` the full-text index finds the matches once, and a
+ * window count over them gives the total.
  */
 export async function listBooks (db: Database, filters: ListFilters, { ownerId }: { ownerId?: number } = {}) {
   const search = filters.q === undefined ? undefined : searchCondition(filters.q)
   const where = and(...filterConditions(filters, ownerId), ...(search?.conditions ?? []))
   const sort = filters.sort ?? (search === undefined ? '-createdAt' : 'relevance')
-  if (search === undefined || sort !== 'relevance') return listByColumns(db, filters, where, sort === 'relevance' ? '-createdAt' : sort)
+  if (search === undefined || sort !== 'relevance') {
+    const whole = search === undefined && !narrowsCatalogue(filters, ownerId)
+    return listByColumns(db, filters, where, sort === 'relevance' ? '-createdAt' : sort, whole)
+  }
 
   const page = db.select({
     pageId: sql<number>`${books.id}`.as('page_id'),
@@ -75,7 +79,17 @@ async function countBooks (db: Database, where: SQL | undefined): Promise<number
   return row?.count ?? 0
 }
 
-async function listByColumns (db: Database, filters: ListFilters, where: SQL | undefined, sort: ColumnSort) {
+/** The number of active books, kept by triggers in `book_totals`. */
+async function activeBookCount (db: Database): Promise<number> {
+  const [row] = await db.select({ count: bookTotals.activeBooks }).from(bookTotals)
+  return row?.count ?? 0
+}
+
+const narrowsCatalogue = (filters: BookListFilters, ownerId: number | undefined) => ownerId !== undefined ||
+  filters.genre !== undefined || filters.authorId !== undefined || filters.yearFrom !== undefined ||
+  filters.yearTo !== undefined || filters.available !== undefined
+
+async function listByColumns (db: Database, filters: ListFilters, where: SQL | undefined, sort: ColumnSort, whole: boolean) {
   const order = sortOrders[sort]
   const page = db.select({ pageId: sql<number>`${books.id}`.as('page_id') }).from(books)
     .where(where)
@@ -88,7 +102,7 @@ async function listByColumns (db: Database, filters: ListFilters, where: SQL | u
       .innerJoin(books, eq(books.id, page.pageId))
       .innerJoin(authors, eq(authors.id, books.authorId))
       .orderBy(...order),
-    countBooks(db, where)
+    whole ? activeBookCount(db) : countBooks(db, where)
   ])
   return { items: rows.map(toBookView), total }
 }
