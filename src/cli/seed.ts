@@ -126,7 +126,7 @@ class Inserter {
 }
 
 /** Every table holding data, children before parents. */
-const dataTables = ['borrows', 'reviews', 'favorites', 'files', 'refresh_tokens', 'email_tokens', 'revoked_access_tokens', 'books', 'authors', 'users']
+const dataTables = ['borrows', 'reviews', 'favorites', 'files', 'refresh_tokens', 'email_tokens', 'revoked_access_tokens', 'books', 'book_totals', 'authors', 'users']
 
 async function emptyDatabase (connection: PoolConnection): Promise<void> {
   await connection.query('SET FOREIGN_KEY_CHECKS = 0')
@@ -328,6 +328,9 @@ export async function seedDatabase (options: SeedOptions): Promise<SeedSummary> 
     // Borrows refer to users and books: those must be in before the first borrow.
     await inserter.flush()
 
+    // One INSERT at a time: triggers move each borrow's user and book totals, and parallel multi-row
+    // INSERTs would lock those rows in different orders (deadlocks).
+    const borrowInserter = new Inserter(pool, 1)
     const borrowColumns = ['user_id', 'book_id', 'borrowed_at', 'due_at', 'returned_at']
     const borrowBar = bars?.create(borrowCount, 0, { name: 'borrows' })
     for (let start = 0; start < borrowCount; start += chunkSize) {
@@ -338,9 +341,9 @@ export async function seedDatabase (options: SeedOptions): Promise<SeedSummary> 
         const returnedAt = plan.returnedAt[index] ?? Number.NaN
         rows.push([plan.userId[index] ?? 0, plan.bookId[index] ?? 0, new Date(borrowedAt), new Date(borrowedAt + loanDays * day), Number.isNaN(returnedAt) ? null : new Date(returnedAt)])
       }
-      await inserter.insert('borrows', borrowColumns, rows, () => borrowBar?.increment(rows.length))
+      await borrowInserter.insert('borrows', borrowColumns, rows, () => borrowBar?.increment(rows.length))
     }
-    await inserter.flush()
+    await borrowInserter.flush()
     // Fresh statistics after a bulk load, or the optimizer picks join orders for empty tables.
     await pool.query('ANALYZE TABLE users, authors, books, borrows, favorites, reviews')
 

@@ -1,4 +1,4 @@
-import { date, index, mysqlTable, varchar } from 'drizzle-orm/mysql-core'
+import { date, index, mysqlTable, uniqueIndex, varchar } from 'drizzle-orm/mysql-core'
 import { createdAt, id, updatedAt } from './columns.js'
 
 export const authors = mysqlTable('authors', {
@@ -9,7 +9,9 @@ export const authors = mysqlTable('authors', {
   createdAt: createdAt(),
   updatedAt: updatedAt()
 }, (table) => [
-  index('authors_name_idx').on(table.name)
+  index('authors_name_idx').on(table.name),
+  // The target of books' (author_id, author_name) foreign key, which keeps their copy of the name in step.
+  uniqueIndex('authors_id_name_unique').on(table.id, table.name)
 ])
 
 export type Author = typeof authors.$inferSelect

@@ -1,4 +1,4 @@
-import { check, int, mysqlEnum, mysqlTable, uniqueIndex, varchar } from 'drizzle-orm/mysql-core'
+import { check, index, int, mysqlEnum, mysqlTable, uniqueIndex, varchar } from 'drizzle-orm/mysql-core'
 import { sql } from 'drizzle-orm'
 import { createdAt, id, instant, updatedAt } from './columns.js'
 
@@ -15,11 +15,15 @@ export const users = mysqlTable('users', {
   // Carried in every token as `ver`: logout-all, password change and reset increment it, which voids
   // every token issued before (a counter, unlike a timestamp, has no same-second race).
   tokenVersion: int({ unsigned: true }).notNull().default(0),
+  // The user's all-time borrows, kept by triggers on `borrows` (whatever writes a borrow) for the statistics.
+  borrowCount: int({ unsigned: true }).notNull().default(0),
   createdAt: createdAt(),
   updatedAt: updatedAt()
 }, (table) => [
   uniqueIndex('users_email_unique').on(table.email),
   uniqueIndex('users_username_unique').on(table.username),
+  // All-time top borrowers in index order (most borrows first, ties to the lower id).
+  index('users_borrow_count_idx').on(sql`${table.borrowCount} desc`, table.id),
   check('users_email_lowercase', sql`cast(${table.email} as binary) = cast(lower(${table.email}) as binary)`)
 ])
 

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gte, isNotNull, lt, sql, type AnyColumn, type SQL } from 'drizzle-orm'
+import { and, asc, count, desc, eq, gt, gte, isNotNull, lt, sql, type AnyColumn, type SQL } from 'drizzle-orm'
 import { authors, books, borrows, users } from '../../db/schema/index.js'
 import type { Executor } from '../../db/query-helpers.js'
 import type { Window } from '../borrows/instants.js'
@@ -13,70 +13,121 @@ function within (column: AnyColumn, { from, to }: Window): SQL | undefined {
 
 const secondsPerDay = 86_400
 
-/**
- * The borrowing statistics of a window, four aggregate queries run side by side, each served by an
- * index: borrows made in the window by `borrowed_at` (count, and grouped by book and by user through
- * the (book_id, borrowed_at) and (user_id, borrowed_at) indexes, joined to their names only for the
- * top rows), returns in the window by `returned_at` (count and average duration together).
- */
-export async function borrowStats (db: Executor, window: Window, limit: number): Promise<Stats> {
-  const borrowedInWindow = within(borrows.borrowedAt, window)
+interface Figures {
+  borrowCount: number
+  returnedCount: number
+  /** Whole seconds (TIMESTAMPDIFF) summed over the returned borrows. */
+  returnedSeconds: number
+  topBooks: { bookId: number, title: string, authorId: number, authorName: string, borrowCount: number | string }[]
+  topBorrowers: { userId: number, email: string, username: string | null, borrowCount: number | string }[]
+}
 
-  const topBookCounts = db.select({ bookId: borrows.bookId, borrowCount: count().as('borrow_count') })
-    .from(borrows).where(borrowedInWindow)
-    .groupBy(borrows.bookId)
-    .orderBy(desc(sql`borrow_count`), asc(borrows.bookId))
-    .limit(limit)
-    .as('top_books')
-  const topUserCounts = db.select({ userId: borrows.userId, borrowCount: count().as('borrow_count') })
-    .from(borrows).where(borrowedInWindow)
-    .groupBy(borrows.userId)
-    .orderBy(desc(sql`borrow_count`), asc(borrows.userId))
-    .limit(limit)
-    .as('top_users')
+/**
+ * All time, from the totals that triggers on `borrows` keep on every user and book: one pass over a
+ * covering index of the books for the sums, the top lists read in (borrow_count desc, id) index
+ * order, `limit` entries each.
+ */
+async function allTimeFigures (db: Executor, limit: number): Promise<Figures> {
+  const [[totals], topBooks, topBorrowers] = await Promise.all([
+    db.select({
+      made: sql<string | null>`sum(${books.borrowCount})`,
+      returned: sql<string | null>`sum(${books.returnedCount})`,
+      seconds: sql<string | null>`sum(${books.returnedSeconds})`
+    }).from(books),
+    db.select({ bookId: books.id, title: books.title, authorId: authors.id, authorName: authors.name, borrowCount: books.borrowCount })
+      .from(books).innerJoin(authors, eq(authors.id, books.authorId))
+      .where(gt(books.borrowCount, 0))
+      .orderBy(desc(books.borrowCount), asc(books.id))
+      .limit(limit),
+    db.select({ userId: users.id, email: users.email, username: users.username, borrowCount: users.borrowCount })
+      .from(users)
+      .where(gt(users.borrowCount, 0))
+      .orderBy(desc(users.borrowCount), asc(users.id))
+      .limit(limit)
+  ])
+  return {
+    borrowCount: Number(totals?.made ?? 0),
+    returnedCount: Number(totals?.returned ?? 0),
+    returnedSeconds: Number(totals?.seconds ?? 0),
+    topBooks,
+    topBorrowers
+  }
+}
+
+/**
+ * A window, from the borrows in it, each query a range of a covering index: borrows made by
+ * `borrowed_at` (count, and grouped by book and by user through (borrowed_at, book_id, user_id), joined
+ * to their names only for the top rows), returns by `returned_at` (count and summed duration together).
+ */
+async function windowFigures (db: Executor, window: Window, limit: number): Promise<Figures> {
+  const borrowedInWindow = within(borrows.borrowedAt, window)
+  const topCounts = (key: typeof borrows.bookId | typeof borrows.userId, alias: string) =>
+    db.select({ id: sql<number>`${key}`.as('counted_id'), borrowCount: count().as('made_count') })
+      .from(borrows).where(borrowedInWindow)
+      .groupBy(key)
+      .orderBy(desc(sql`made_count`), asc(key))
+      .limit(limit)
+      .as(alias)
+  const topBookCounts = topCounts(borrows.bookId, 'top_books')
+  const topUserCounts = topCounts(borrows.userId, 'top_users')
 
   const [[made], [returned], topBooks, topBorrowers] = await Promise.all([
     db.select({ borrowCount: count() }).from(borrows).where(borrowedInWindow),
     db.select({
       returnedCount: count(),
-      averageSeconds: sql<string | number | null>`avg(timestampdiff(second, ${borrows.borrowedAt}, ${borrows.returnedAt}))`
+      seconds: sql<string | null>`sum(timestampdiff(second, ${borrows.borrowedAt}, ${borrows.returnedAt}))`
     }).from(borrows).where(and(isNotNull(borrows.returnedAt), within(borrows.returnedAt, window))),
     db.select({
-      bookId: topBookCounts.bookId,
+      bookId: topBookCounts.id,
       title: books.title,
       authorId: authors.id,
       authorName: authors.name,
       borrowCount: topBookCounts.borrowCount
     }).from(topBookCounts)
-      .innerJoin(books, eq(books.id, topBookCounts.bookId))
+      .innerJoin(books, eq(books.id, topBookCounts.id))
       .innerJoin(authors, eq(authors.id, books.authorId))
-      .orderBy(desc(topBookCounts.borrowCount), asc(topBookCounts.bookId)),
+      .orderBy(desc(topBookCounts.borrowCount), asc(topBookCounts.id)),
     db.select({
-      userId: topUserCounts.userId,
+      userId: topUserCounts.id,
       email: users.email,
       username: users.username,
       borrowCount: topUserCounts.borrowCount
     }).from(topUserCounts)
-      .innerJoin(users, eq(users.id, topUserCounts.userId))
-      .orderBy(desc(topUserCounts.borrowCount), asc(topUserCounts.userId))
+      .innerJoin(users, eq(users.id, topUserCounts.id))
+      .orderBy(desc(topUserCounts.borrowCount), asc(topUserCounts.id))
   ])
+  return {
+    borrowCount: made?.borrowCount ?? 0,
+    returnedCount: returned?.returnedCount ?? 0,
+    returnedSeconds: Number(returned?.seconds ?? 0),
+    topBooks,
+    topBorrowers
+  }
+}
 
-  const sampleSize = returned?.returnedCount ?? 0
-  const average = returned?.averageSeconds === null || returned?.averageSeconds === undefined ? null : Number(returned.averageSeconds)
-  const seconds = average === null || sampleSize === 0 ? null : Math.round(average)
+/**
+ * The borrowing statistics of a window: all time from maintained totals, a window from its own rows
+ * (see the README on why daily rollups would not be smaller than the rows at this density).
+ */
+export async function borrowStats (db: Executor, window: Window, limit: number): Promise<Stats> {
+  const figures = window.from === undefined && window.to === undefined
+    ? await allTimeFigures(db, limit)
+    : await windowFigures(db, window, limit)
+  const sampleSize = figures.returnedCount
+  const seconds = sampleSize === 0 ? null : Math.round(figures.returnedSeconds / sampleSize)
   return {
     period: {
       from: window.from === undefined ? null : window.from.toISOString(),
       to: window.to === undefined ? null : window.to.toISOString()
     },
-    borrowCount: made?.borrowCount ?? 0,
+    borrowCount: figures.borrowCount,
     returnedCount: sampleSize,
-    topBooks: topBooks.map((row) => ({
+    topBooks: figures.topBooks.map((row) => ({
       book: { id: row.bookId, title: row.title },
       author: { id: row.authorId, name: row.authorName },
       borrowCount: Number(row.borrowCount)
     })),
-    topBorrowers: topBorrowers.map((row) => ({
+    topBorrowers: figures.topBorrowers.map((row) => ({
       user: { id: row.userId, email: row.email, username: row.username },
       borrowCount: Number(row.borrowCount)
     })),

@@ -4,8 +4,9 @@ import { invalidRequest } from '../../lib/problem.js'
 import { IdParams, NoContent, Page, pageOf, problemResponses } from '../../schemas/common.js'
 import { BookSchema } from './book-view.js'
 import { normalizeIsbn } from './isbn.js'
+import { listBooks } from './list.js'
 import {
-  availableByGenre, insertBook, listBooks, prepareBookRead, restoreBook, softDeleteBook, updateBook, withAuthorNameLock,
+  availableByGenre, insertBook, prepareBookRead, restoreBook, softDeleteBook, updateBook, withAuthorNameLock,
   type BookChanges
 } from './repository.js'
 import {

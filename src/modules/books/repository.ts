@@ -1,12 +1,10 @@
-import { and, asc, count, desc, eq, gt, gte, isNull, like, lte, or, sql, type Placeholder, type SQL } from 'drizzle-orm'
+import { and, asc, eq, gt, isNull, sql, type Placeholder } from 'drizzle-orm'
 import type { Pool, RowDataPacket } from 'mysql2/promise'
 import { connectedDrizzle, type Database } from '../../db/client.js'
-import { containsPattern, type Executor } from '../../db/query-helpers.js'
+import type { Executor } from '../../db/query-helpers.js'
 import { authors, books } from '../../db/schema/index.js'
 import { ApiError, forbidden, notFound } from '../../lib/problem.js'
-import { pageOffset, type Pagination } from '../../schemas/common.js'
 import { bookViewColumns, toBookView, type BookView } from './book-view.js'
-import type { BookListFilters, BookSort } from './schemas.js'
 
 /** Who is asking, as the auth hooks established. */
 export interface Caller {
@@ -41,50 +39,6 @@ export async function getBookView (db: Executor, id: number): Promise<BookView> 
   const book = await findBookView(db, id)
   if (book === undefined) throw notFound('Book')
   return book
-}
-
-const sortOrders: Record<BookSort, SQL[]> = {
-  title: [asc(books.title), asc(books.id)],
-  '-title': [desc(books.title), desc(books.id)],
-  publicationYear: [asc(books.publicationYear), asc(books.id)],
-  '-publicationYear': [desc(books.publicationYear), desc(books.id)],
-  createdAt: [asc(books.createdAt), asc(books.id)],
-  '-createdAt': [desc(books.createdAt), desc(books.id)],
-  // Unrated books (NULL) last in both directions; MySQL sorts NULL last in a descending order already,
-  // which lets (deleted_at, genre, average_rating) serve a genre page without a filesort.
-  rating: [sql`${books.averageRating} is null`, asc(books.averageRating), asc(books.id)],
-  '-rating': [desc(books.averageRating), desc(books.id)]
-}
-
-/** A page of active books (optionally only `ownerId`'s): one query for the rows, one for the count. */
-export async function listBooks (db: Database, filters: BookListFilters & Pagination, { ownerId }: { ownerId?: number } = {}) {
-  const conditions: (SQL | undefined)[] = [isNull(books.deletedAt)]
-  if (ownerId !== undefined) conditions.push(eq(books.ownerId, ownerId))
-  if (filters.q !== undefined) {
-    const pattern = containsPattern(filters.q)
-    conditions.push(or(like(books.title, pattern), like(authors.name, pattern)))
-  }
-  if (filters.genre !== undefined) conditions.push(eq(books.genre, filters.genre))
-  if (filters.authorId !== undefined) conditions.push(eq(books.authorId, filters.authorId))
-  if (filters.yearFrom !== undefined) conditions.push(gte(books.publicationYear, filters.yearFrom))
-  if (filters.yearTo !== undefined) conditions.push(lte(books.publicationYear, filters.yearTo))
-  if (filters.available === true) conditions.push(gt(books.availableCopies, 0))
-  if (filters.available === false) conditions.push(eq(books.availableCopies, 0))
-  const where = and(...conditions)
-
-  const [rows, [total]] = await Promise.all([
-    db.select(bookViewColumns).from(books)
-      .innerJoin(authors, eq(authors.id, books.authorId))
-      .where(where)
-      .orderBy(...sortOrders[filters.sort ?? '-createdAt'])
-      .limit(filters.pageSize)
-      .offset(pageOffset(filters)),
-    // The count needs the authors only to match `q` against their names.
-    filters.q === undefined
-      ? db.select({ count: count() }).from(books).where(where)
-      : db.select({ count: count() }).from(books).innerJoin(authors, eq(authors.id, books.authorId)).where(where)
-  ])
-  return { items: rows.map(toBookView), total: total?.count ?? 0 }
 }
 
 /**

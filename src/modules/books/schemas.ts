@@ -65,18 +65,18 @@ export const BookPatchBody = Type.Partial(
 )
 export type BookPatch = Static<typeof BookPatchBody>
 
-export const bookSorts = ['title', '-title', 'publicationYear', '-publicationYear', 'createdAt', '-createdAt', 'rating', '-rating'] as const
+export const bookSorts = ['title', '-title', 'publicationYear', '-publicationYear', 'createdAt', '-createdAt', 'rating', '-rating', 'relevance'] as const
 export type BookSort = typeof bookSorts[number]
 
 export const BookListQuery = Type.Object({
   ...PaginationQuery.properties,
-  q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Part of the title or of the author’s name (case-insensitive)' })),
+  q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Words: a book matches when, for each word, its title or author’s name has a word starting with it (case and accents ignored; any character other than a letter, digit or underscore only separates words). Served by a full-text index; see the README for words of one or two letters.' })),
   genre: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Exact genre' })),
   authorId: Type.Optional(Id),
   yearFrom: Type.Optional(Type.Integer({ minimum: -3000, maximum: 9999, description: 'Publication year, inclusive' })),
   yearTo: Type.Optional(Type.Integer({ minimum: -3000, maximum: 9999, description: 'Publication year, inclusive' })),
   available: Type.Optional(Type.Boolean({ description: 'true: only books with a copy on the shelf; false: only books without one' })),
-  sort: Type.Optional(StringEnum(bookSorts, { default: '-createdAt', description: 'A leading `-` sorts descending; `rating` puts unrated books last either way' }))
+  sort: Type.Optional(StringEnum(bookSorts, { description: 'A leading `-` sorts descending; `rating` puts unrated books last either way; `relevance` (best matches of `q` first, then by id) is the default with `q`, `-createdAt` otherwise (and for `relevance` without `q`)' }))
 })
 export type BookListFilters = Static<typeof BookListQuery>
 

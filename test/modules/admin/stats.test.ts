@@ -1,4 +1,6 @@
+import { eq } from 'drizzle-orm'
 import t from 'tap'
+import { borrows } from '../../../src/db/schema/index.js'
 import { build, createAuthor, createBook, createBorrows, createUser, type TestUser } from '../../helpers/index.js'
 
 const day = 86_400_000
@@ -118,6 +120,33 @@ t.test('GET /api/stats matches figures computed independently from the rows', as
     topBorrowers: [],
     averageBorrowDuration: { seconds: null, days: null, sampleSize: 0 }
   }, 'an empty window')
+
+  // All time is served from totals the database keeps per user and book: they follow every write.
+  const extra: Row = { userId: readers[0]?.id ?? 0, bookId: shelf[6]?.id ?? 0, borrowedAt: new Date('2025-03-10T10:00:00.500Z'), returnedAt: null }
+  const [inserted] = await app.db.insert(borrows).values({ ...extra, dueAt: new Date('2025-03-24T10:00:00.500Z') }).$returningId()
+  const extraId = inserted?.id ?? 0
+  rows.push(extra)
+  t.same(await stats('?limit=100'), expected(undefined, undefined, 100), 'all time after a new borrow')
+  extra.returnedAt = new Date('2025-03-12T09:30:00.250Z')
+  await app.db.update(borrows).set({ returnedAt: extra.returnedAt }).where(eq(borrows.id, extraId))
+  t.same(await stats('?limit=100'), expected(undefined, undefined, 100), 'after its return')
+  Object.assign(extra, { userId: readers[3]?.id ?? 0, bookId: shelf[2]?.id ?? 0, borrowedAt: new Date('2025-03-11T00:00:00.000Z') })
+  await app.db.update(borrows).set({ userId: extra.userId, bookId: extra.bookId, borrowedAt: extra.borrowedAt }).where(eq(borrows.id, extraId))
+  t.same(await stats('?limit=100'), expected(undefined, undefined, 100), 'after a correction of its user, book and date')
+  rows.splice(rows.indexOf(extra), 1)
+  await app.db.delete(borrows).where(eq(borrows.id, extraId))
+  t.same(await stats('?limit=100'), expected(undefined, undefined, 100), 'after its deletion')
+
+  const reader = await createUser(app)
+  readers.push(reader)
+  const borrowed = await app.inject({ method: 'POST', url: '/api/borrows', headers: reader.headers, payload: { bookId: shelf[3]?.id } })
+  t.equal(borrowed.statusCode, 201, borrowed.body)
+  const borrowId = borrowed.json<{ id: number }>().id
+  t.equal((await app.inject({ method: 'POST', url: `/api/borrows/${borrowId}/return`, headers: reader.headers })).statusCode, 200)
+  const [viaApi] = await app.db.select({ userId: borrows.userId, bookId: borrows.bookId, borrowedAt: borrows.borrowedAt, returnedAt: borrows.returnedAt })
+    .from(borrows).where(eq(borrows.id, borrowId))
+  if (viaApi !== undefined) rows.push(viaApi)
+  t.same(await stats('?limit=100'), expected(undefined, undefined, 100), 'after a borrow and a return through the API')
 
   for (const query of ['?limit=0', '?limit=101', '?from=2025-02-30', '?from=2025-03-01&to=2025-02-01', '?to=soon']) {
     const response = await app.inject({ url: `/api/stats${query}`, headers: admin.headers })

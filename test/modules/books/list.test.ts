@@ -113,15 +113,22 @@ t.test('listing, filtering and sorting a few dozen books', async (t) => {
   const expectIds = (filter: (book: Expected) => boolean, sort = '-createdAt') =>
     all.filter(filter).sort(expectedOrders[sort]).map((book) => book.id)
   const expectFiltered = async (t: Test, cases: Array<[string, (book: Expected) => boolean]>) => {
-    for (const [query, filter] of cases) t.same(await fetchAll(query), expectIds(filter), query)
+    // With `q` the default order is relevance; these compare the matched set in the default order.
+    for (const [query, filter] of cases) t.same(await fetchAll(query.includes('q=') ? `${query}&sort=-createdAt` : query), expectIds(filter), query)
   }
+  // Word-prefix search, computed here independently: each word starts a word of the title or author name.
+  const hasWords = (book: Expected, ...words: string[]) =>
+    words.every((word) => new RegExp(`(^|[^\\p{L}\\p{N}_])${word}`, 'iu').test(`${book.title} ${book.authorName}`))
 
-  t.test('q matches titles and author names case-insensitively, with % and _ taken literally', async (t) => {
+  t.test('q: each word starts a word of the title or author name, case-insensitively; other characters only separate words', async (t) => {
     await expectFiltered(t, [
       ['q=beta', (book) => book.authorName === 'Beta Poet'],
       ['q=BOOK%20c', (book) => book.title === 'Book C'],
-      ['q=%25', (book) => book.title.includes('%')],
-      ['q=_', (book) => book.title.includes('_')],
+      ['q=writ%20boo', (book) => hasWords(book, 'writ', 'boo')],
+      ['q=pure_fic', (book) => book.title === '100% Pure_Fiction'],
+      ['q=100', (book) => book.title === '100% Pure_Fiction'],
+      ['q=%25', () => true],
+      ['q=ook', () => false],
       ['q=zzz', () => false]
     ])
   })
@@ -151,7 +158,7 @@ t.test('listing, filtering and sorting a few dozen books', async (t) => {
 
   t.test('filters combine with each other and with a sort', async (t) => {
     await expectFiltered(t, [
-      ['genre=Horror&available=true&yearFrom=1992&q=book', (book) => book.genre === 'Horror' && book.availableCopies > 0 && book.publicationYear >= 1992 && book.title.toLowerCase().includes('book')]
+      ['genre=Horror&available=true&yearFrom=1992&q=book', (book) => book.genre === 'Horror' && book.availableCopies > 0 && book.publicationYear >= 1992 && hasWords(book, 'book')]
     ])
     t.same(await fetchAll('genre=Fantasy&sort=-rating'), expectIds((book) => book.genre === 'Fantasy', '-rating'), 'filter and sort')
   })

@@ -3385,7 +3385,7 @@ export interface operations {
             query?: {
                 page?: number;
                 pageSize?: number;
-                /** @description Part of the title or of the author’s name (case-insensitive) */
+                /** @description Words: a book matches when, for each word, its title or author’s name has a word starting with it (case and accents ignored; any character other than a letter, digit or underscore only separates words). Served by a full-text index; see the README for words of one or two letters. */
                 q?: string;
                 /** @description Exact genre */
                 genre?: string;
@@ -3396,8 +3396,8 @@ export interface operations {
                 yearTo?: number;
                 /** @description true: only books with a copy on the shelf; false: only books without one */
                 available?: boolean;
-                /** @description A leading `-` sorts descending; `rating` puts unrated books last either way */
-                sort?: "title" | "-title" | "publicationYear" | "-publicationYear" | "createdAt" | "-createdAt" | "rating" | "-rating";
+                /** @description A leading `-` sorts descending; `rating` puts unrated books last either way; `relevance` (best matches of `q` first, then by id) is the default with `q`, `-createdAt` otherwise (and for `relevance` without `q`) */
+                sort?: "title" | "-title" | "publicationYear" | "-publicationYear" | "createdAt" | "-createdAt" | "rating" | "-rating" | "relevance";
             };
             header?: never;
             path?: never;
@@ -3641,7 +3641,7 @@ export interface operations {
             query?: {
                 page?: number;
                 pageSize?: number;
-                /** @description Part of the title or of the author’s name (case-insensitive) */
+                /** @description Words: a book matches when, for each word, its title or author’s name has a word starting with it (case and accents ignored; any character other than a letter, digit or underscore only separates words). Served by a full-text index; see the README for words of one or two letters. */
                 q?: string;
                 /** @description Exact genre */
                 genre?: string;
@@ -3652,8 +3652,8 @@ export interface operations {
                 yearTo?: number;
                 /** @description true: only books with a copy on the shelf; false: only books without one */
                 available?: boolean;
-                /** @description A leading `-` sorts descending; `rating` puts unrated books last either way */
-                sort?: "title" | "-title" | "publicationYear" | "-publicationYear" | "createdAt" | "-createdAt" | "rating" | "-rating";
+                /** @description A leading `-` sorts descending; `rating` puts unrated books last either way; `relevance` (best matches of `q` first, then by id) is the default with `q`, `-createdAt` otherwise (and for `relevance` without `q`) */
+                sort?: "title" | "-title" | "publicationYear" | "-publicationYear" | "createdAt" | "-createdAt" | "rating" | "-rating" | "relevance";
             };
             header?: never;
             path?: never;
