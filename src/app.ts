@@ -50,6 +50,20 @@ function sendProblemBeforeRouting (error: FastifyError, request: FastifyRequest,
   return sendProblem(error, request, reply)
 }
 
+/**
+ * Slow clients (README "Security"): a request must arrive whole, headers and body, within
+ * `REQUEST_TIMEOUT_MS`, and a connection may sit idle, between requests or mid-body, no longer either; Node
+ * checks every second (its default is every 30 s), then the client error handler answers 408.
+ */
+function slowClientLimits ({ REQUEST_TIMEOUT_MS: timeout }: Config) {
+  return {
+    requestTimeout: timeout,
+    connectionTimeout: timeout,
+    keepAliveTimeout: timeout,
+    http: { headersTimeout: timeout, requestTimeout: timeout, connectionsCheckingInterval: Math.min(1000, timeout) }
+  }
+}
+
 /** Builds the whole API from a validated configuration; `server.ts` only listens. */
 export async function buildApp (config: Config, { loggerInstance, now }: BuildOptions = {}): Promise<FastifyInstance> {
   const trustedProxies = splitList(config.TRUST_PROXY)
@@ -65,7 +79,8 @@ export async function buildApp (config: Config, { loggerInstance, now }: BuildOp
     schemaController,
     frameworkErrors: sendProblemBeforeRouting,
     clientErrorHandler: sendClientErrorProblem,
-    return503OnClosing: true
+    return503OnClosing: true,
+    ...slowClientLimits(config)
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   // While shutting down, answers still in flight close their connection, so keep-alive sockets do not

@@ -41,6 +41,8 @@ export const ConfigSchema = Type.Object({
   TRUST_PROXY: Type.Optional(CommaList),
   // Fail fast (README "Security"): the most a request waits on the database.
   DB_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600000, default: 3000 }),
+  // Slow clients (README "Security"): the most a request may take to arrive, headers and body.
+  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 3600000, default: 30000 }),
   LOG_LEVEL: StringEnum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' })
 })
 
