@@ -52,3 +52,32 @@ t.test('CORS is off unless CORS_ORIGINS allows the origin', async (t) => {
   const stranger = await open.inject({ url: '/health', headers: { origin: 'https://evil.example.net' } })
   t.equal(stranger.headers['access-control-allow-origin'], undefined)
 })
+
+t.test('a page on an allowed origin may send tracing, idempotency and conditional headers, and read the API\'s headers', async (t) => {
+  const app = await build(t, { env: { CORS_ORIGINS: 'https://app.example.com' } })
+  const preflight = await app.inject({
+    method: 'OPTIONS',
+    url: '/api/books/1',
+    headers: {
+      origin: 'https://app.example.com',
+      'access-control-request-method': 'PUT',
+      'access-control-request-headers': 'x-request-id,idempotency-key,if-match,if-none-match,authorization,content-type'
+    }
+  })
+  t.equal(preflight.statusCode, 204)
+  const allowed = String(preflight.headers['access-control-allow-headers']).toLowerCase().split(/\s*,\s*/)
+  for (const header of ['x-request-id', 'idempotency-key', 'if-match', 'if-none-match', 'authorization', 'content-type']) {
+    t.ok(allowed.includes(header), `${header} may be sent`)
+  }
+  t.equal(preflight.headers['access-control-allow-credentials'], 'true', 'credentials (the refresh cookie) are allowed')
+
+  const answer = await app.inject({ url: '/api/books/1', headers: { origin: 'https://app.example.com' } })
+  t.equal(answer.headers['access-control-allow-origin'], 'https://app.example.com', 'the origin is echoed, never *')
+  t.equal(answer.headers['access-control-allow-credentials'], 'true')
+  const exposed = String(answer.headers['access-control-expose-headers']).toLowerCase().split(/\s*,\s*/)
+  for (const header of ['www-authenticate', 'location', 'etag', 'retry-after', 'x-request-id', 'idempotent-replayed', 'ratelimit', 'ratelimit-policy', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset']) {
+    t.ok(exposed.includes(header), `${header} is readable by scripts`)
+  }
+  const stranger = await app.inject({ url: '/api/books/1', headers: { origin: 'https://evil.example.net' } })
+  t.equal(stranger.headers['access-control-allow-origin'], undefined, 'another origin is not let in')
+})
