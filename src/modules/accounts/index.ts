@@ -291,3 +291,7 @@ const accountsModule: FastifyPluginAsyncTypebox = async (app) => {
 }
 
 export default accountsModule
+
+export { default as resetPasswordPage } from './reset-page.js'
+export { checkPasswordPolicy, hashPassword } from './passwords.js'
+export { accountBuckets } from './auth-rate-limit.js'

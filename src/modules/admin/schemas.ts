@@ -1,9 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { StringEnum } from '../../lib/string-enum.js'
-import { BookSchema } from '../books/book-view.js'
-import { InstantQuery } from '../borrows/instants.js'
-import { BorrowSchema, StatusQuery } from '../borrows/schemas.js'
 import { Id, PaginationQuery, Timestamp } from '../../schemas/common.js'
+import { InstantQuery } from '../../schemas/instants.js'
+import { BorrowSchema, StatusQuery } from '../borrows/index.js'
+import { BookSchema } from '../catalogue/index.js'
 
 export const UserRefSchema = Type.Object({
   id: Id,

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { DateOnly, Id, PaginationQuery } from '../../schemas/common.js'
 import { StringEnum } from '../../lib/string-enum.js'
-import { AuthorRefSchema } from './book-view.js'
+import { AuthorRefSchema } from '../catalogue/index.js'
 import { isbnInputPattern } from './isbn.js'
 import { OneLine } from '../../schemas/text.js'
 

@@ -1,8 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { AuthorRefSchema } from '../books/book-view.js'
 import { Id, PaginationQuery, Timestamp } from '../../schemas/common.js'
 import { StringEnum } from '../../lib/string-enum.js'
-import { InstantQuery } from './instants.js'
+import { InstantQuery } from '../../schemas/instants.js'
+import { AuthorRefSchema } from '../catalogue/index.js'
 
 export const borrowStatuses = ['open', 'returned', 'overdue', 'all'] as const
 export type BorrowStatus = typeof borrowStatuses[number]

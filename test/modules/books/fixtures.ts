@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import { books } from '../../../src/db/schema/index.js'
-import type { BookView } from '../../../src/modules/books/book-view.js'
+import type { BookView } from '../../../src/modules/catalogue/index.js'
 import type { TestUser } from '../../helpers/index.js'
 
 /** A valid ISBN-13 (978 prefix) made from `n`, distinct for each n below 10⁹. */

@@ -1,7 +1,7 @@
 import { eq, isNull } from 'drizzle-orm'
 import t from 'tap'
 import { authors, books } from '../../../src/db/schema/index.js'
-import type { BookView } from '../../../src/modules/books/book-view.js'
+import type { BookView } from '../../../src/modules/catalogue/index.js'
 import { build, createUser } from '../../helpers/index.js'
 import { createBook, testEnvOverrides } from './fixtures.js'
 
