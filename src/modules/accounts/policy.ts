@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { ApiError } from '../../lib/problem.js'
+import { invalidRequest } from '../../lib/problem.js'
 import type { MailMessage } from '../../plugins/mail.js'
 import { checkPasswordPolicy } from './passwords.js'
 
@@ -7,9 +7,7 @@ import { checkPasswordPolicy } from './passwords.js'
 export function assertPasswordPolicy (password: string, email: string, path: string): void {
   const problems = checkPasswordPolicy(password, email)
   if (problems.length === 0) return
-  throw new ApiError('VALIDATION_FAILED', `The password ${problems.join('; ')}`, {
-    errors: problems.map((message) => ({ path, message }))
-  })
+  throw invalidRequest(problems.map((message) => ({ path, message })), `The password ${problems.join('; ')}`)
 }
 
 /**

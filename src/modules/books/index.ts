@@ -170,3 +170,5 @@ const booksModule: FastifyPluginAsyncTypebox = async (app) => {
 }
 
 export default booksModule
+
+export { completeIsbn13 } from './isbn.js'

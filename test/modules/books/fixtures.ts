@@ -1,15 +1,13 @@
 import { eq } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import { books } from '../../../src/db/schema/index.js'
+import { completeIsbn13 } from '../../../src/modules/books/isbn.js'
 import type { BookView } from '../../../src/modules/catalogue/index.js'
 import type { TestUser } from '../../helpers/index.js'
 
 /** A valid ISBN-13 (978 prefix) made from `n`, distinct for each n below 10⁹. */
 export function isbn13 (n: number): string {
-  const first12 = `978${String(n).padStart(9, '0')}`
-  let sum = 0
-  for (let index = 0; index < 12; index++) sum += Number(first12[index]) * (index % 2 === 0 ? 1 : 3)
-  return `${first12}${(10 - (sum % 10)) % 10}`
+  return completeIsbn13(`978${String(n).padStart(9, '0')}`)
 }
 
 let counter = 0

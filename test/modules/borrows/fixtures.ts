@@ -2,12 +2,11 @@ import { randomBytes } from 'node:crypto'
 import { eq, sql } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import { authors, books, borrows } from '../../../src/db/schema/index.js'
+import { completeIsbn13 } from '../../../src/modules/books/isbn.js'
 
 /** A valid ISBN-13 (978 prefix, random body, checksum computed). */
 export function randomIsbn (): string {
-  const body = `978${Array.from(randomBytes(9), (byte) => byte % 10).join('')}`
-  const sum = [...body].reduce((total, digit, index) => total + Number(digit) * (index % 2 === 0 ? 1 : 3), 0)
-  return `${body}${(10 - (sum % 10)) % 10}`
+  return completeIsbn13(`978${Array.from(randomBytes(9), (byte) => byte % 10).join('')}`)
 }
 
 export async function createAuthor (app: FastifyInstance, name = `Author ${randomBytes(3).toString('hex')}`): Promise<{ id: number, name: string }> {
