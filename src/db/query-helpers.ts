@@ -1,8 +1,6 @@
 import type { Database } from './client.js'
 import { driverErrorOf } from './errors.js'
 
-export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0]
-
 /** The database, or a transaction on it: what a repository function runs its queries on. */
 export type Executor = Pick<Database, 'select' | 'insert' | 'update' | 'delete'>
 

@@ -47,4 +47,3 @@ export const books = mysqlTable('books', {
 ])
 
 export type Book = typeof books.$inferSelect
-export type NewBook = typeof books.$inferInsert

@@ -24,4 +24,3 @@ export const users = mysqlTable('users', {
 ])
 
 export type User = typeof users.$inferSelect
-export type NewUser = typeof users.$inferInsert

@@ -50,7 +50,7 @@ async function latestBorrowers (db: Executor, bookIds: number[], perBook: number
 }
 
 /** A DATETIME read through a raw SQL expression arrives as text (`2025-01-31 12:00:00.000`) or a Date. */
-export function parseDatabaseInstant (value: string | Date): Date {
+function parseDatabaseInstant (value: string | Date): Date {
   if (value instanceof Date) return value
   return new Date(`${value.replace(' ', 'T')}Z`)
 }

@@ -27,7 +27,7 @@ export function prepareBookRead (db: Database): (id: number) => Promise<BookView
   }
 }
 
-export async function getBookView (db: Executor, id: number): Promise<BookView> {
+async function getBookView (db: Executor, id: number): Promise<BookView> {
   const book = await findBookView(db, id)
   if (book === undefined) throw notFound('Book')
   return book
@@ -88,7 +88,7 @@ const nameCollation = 'utf8mb4_unicode_520_ci'
  * The author a write refers to: `authorId` must exist (404 otherwise); `author` is a name, matched
  * case-insensitively (the oldest match wins) or created.
  */
-export async function resolveAuthor (tx: Executor, choice: { authorId?: number | undefined, author?: string | undefined }): Promise<number> {
+async function resolveAuthor (tx: Executor, choice: { authorId?: number | undefined, author?: string | undefined }): Promise<number> {
   if (choice.authorId !== undefined) {
     const [found] = await tx.select({ id: authors.id }).from(authors).where(eq(authors.id, choice.authorId))
     if (found === undefined) throw notFound('Author')
@@ -172,7 +172,7 @@ interface CopyState {
  * The copy counts after a change of `totalCopies` and/or (admins) `availableCopies`, keeping
  * `available + borrowed + setAside = total`. Throws the contract's 409s when the change cannot fit.
  */
-export function nextCopies (current: CopyState, totalCopies: number | undefined, availableCopies: number | undefined): CopyState {
+function nextCopies (current: CopyState, totalCopies: number | undefined, availableCopies: number | undefined): CopyState {
   const total = totalCopies ?? current.totalCopies
   const borrowed = current.borrowedCopies
   if (total < borrowed) {

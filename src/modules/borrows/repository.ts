@@ -26,7 +26,7 @@ const selectBorrowViews = (db: Executor) => db.select(borrowViewColumns).from(bo
   .innerJoin(books, eq(books.id, borrows.bookId))
   .innerJoin(authors, eq(authors.id, books.authorId))
 
-export type BorrowViewRow = Awaited<ReturnType<typeof selectBorrowViews>>[number]
+type BorrowViewRow = Awaited<ReturnType<typeof selectBorrowViews>>[number]
 
 export function toBorrowView (row: BorrowViewRow, now = new Date()): BorrowView {
   return {
@@ -123,7 +123,7 @@ export interface BorrowFilters {
 }
 
 /** The WHERE conditions of the borrow lists (history and admin), over borrows ⋈ books ⋈ authors. */
-export function borrowConditions (filters: BorrowFilters, now = new Date()): SQL | undefined {
+function borrowConditions (filters: BorrowFilters, now = new Date()): SQL | undefined {
   const conditions: Array<SQL | undefined> = [
     filters.userId === undefined ? undefined : eq(borrows.userId, filters.userId),
     filters.bookId === undefined ? undefined : eq(borrows.bookId, filters.bookId),
@@ -143,7 +143,7 @@ export function borrowConditions (filters: BorrowFilters, now = new Date()): SQL
 }
 
 /** Whether the filters look at the book or its author (otherwise a count needs `borrows` alone). */
-export function needsBookJoin (filters: BorrowFilters): boolean {
+function needsBookJoin (filters: BorrowFilters): boolean {
   return filters.genre !== undefined || filters.authorId !== undefined || filters.author !== undefined
 }
 
