@@ -5,14 +5,12 @@ import { splitList, type Config } from './config.js'
 import { loggerOptions } from './lib/logging.js'
 import { parseQueryString } from './lib/query-strings.js'
 import { schemaController } from './lib/validators.js'
-import { accountBuckets } from './modules/accounts/auth-rate-limit.js'
-import accountsModule from './modules/accounts/index.js'
-import resetPasswordPage from './modules/accounts/reset-page.js'
+import accountsModule, { accountBuckets, resetPasswordPage } from './modules/accounts/index.js'
 import adminModule from './modules/admin/index.js'
 import authorsModule from './modules/authors/index.js'
 import booksModule from './modules/books/index.js'
-import borrowsModule from './modules/borrows/index.js'
-import { borrowBuckets } from './modules/borrows/rate-limit.js'
+import borrowsModule, { borrowBuckets } from './modules/borrows/index.js'
+import { catalogueSchemas } from './modules/catalogue/index.js'
 import favoritesModule from './modules/favorites/index.js'
 import filesModule from './modules/files/index.js'
 import healthRoutes from './modules/health/index.js'
@@ -30,6 +28,7 @@ import requestBodiesPlugin from './plugins/request-bodies.js'
 import routePolicyPlugin from './plugins/route-policy.js'
 import schemasPlugin from './plugins/schemas.js'
 import securityPlugin, { securityHeaders } from './plugins/security.js'
+import { ProblemSchema } from './schemas/common.js'
 
 export interface BuildOptions {
   /** A logger to use instead of the one built from the config (tests pass one writing to a stream). */
@@ -37,6 +36,12 @@ export interface BuildOptions {
   /** The clock tokens are issued by (`Date.now` unless a test moves it). */
   now?: () => number
 }
+
+/**
+ * Schemas that routes of several modules reference by `$id` (`Type.Ref`). Registered once at the root,
+ * they are validated and serialised by name and appear under their own names in `components.schemas`.
+ */
+export const sharedSchemas = [ProblemSchema, ...catalogueSchemas]
 
 const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/
 
@@ -97,7 +102,7 @@ export async function buildApp (config: Config, { loggerInstance, now }: BuildOp
   await app.register(errorsPlugin)
   await app.register(requestBodiesPlugin)
   await app.register(plainNumbersPlugin)
-  await app.register(schemasPlugin)
+  await app.register(schemasPlugin, { schemas: sharedSchemas })
   await app.register(docsPlugin)
   await app.register(redisPlugin)
   await app.register(dbPlugin)

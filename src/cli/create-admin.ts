@@ -4,7 +4,7 @@ import { loadConfig } from '../config.js'
 import { connectDatabase, type Database } from '../db/client.js'
 import { migrateDatabase } from '../db/migrate.js'
 import { users } from '../db/schema/index.js'
-import { checkPasswordPolicy, hashPassword } from '../modules/accounts/passwords.js'
+import { checkPasswordPolicy, hashPassword } from '../modules/accounts/index.js'
 
 export type AdminOutcome = 'created' | 'promoted'
 

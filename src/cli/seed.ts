@@ -8,6 +8,7 @@ import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise'
 import { loadConfig } from '../config.js'
 import { connectDatabase } from '../db/client.js'
 import { migrateDatabase, parseDatabaseUrl } from '../db/migrate.js'
+import { completeIsbn13 } from '../modules/books/index.js'
 
 /** The password of every seeded account (development data only). */
 export const seedPassword = 'bookstore-seed-password'
@@ -78,9 +79,7 @@ const copyWeights = [1, 1, 1, 2, 2, 2, 3, 3, 4, 5, 8]
 
 /** A valid ISBN-13 made from a sequence number: unique per number below a billion. */
 export function isbnFor (sequence: number): string {
-  const body = `978${String(sequence).padStart(9, '0')}`
-  const sum = [...body].reduce((total, digit, index) => total + Number(digit) * (index % 2 === 0 ? 1 : 3), 0)
-  return `${body}${(10 - (sum % 10)) % 10}`
+  return completeIsbn13(`978${String(sequence).padStart(9, '0')}`)
 }
 
 /** One seeded reader in twenty has not verified their email (and so borrows nothing). */

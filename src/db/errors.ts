@@ -15,7 +15,8 @@ const constraintProblems: Record<string, { code: ProblemCode, detail: string }> 
   PRIMARY: { code: 'CONFLICT', detail: 'This resource already exists' },
   reviews_user_book_unique: { code: 'ALREADY_REVIEWED', detail: 'You have already reviewed this book' },
   borrows_one_open_per_user_book: { code: 'ALREADY_BORROWED', detail: 'You already have this book on loan' },
-  books_copies_balance: { code: 'COPIES_OUT_OF_RANGE', detail: 'The copies would not add up' }
+  books_copies_balance: { code: 'COPIES_OUT_OF_RANGE', detail: 'The copies would not add up' },
+  books_author_id_authors_id_fk: { code: 'AUTHOR_HAS_BOOKS', detail: 'Books (deleted ones included) still reference this author' }
 }
 
 const duplicateKey = 1062
@@ -69,7 +70,12 @@ export function problemFromDatabaseError (error: unknown): ApiError | undefined 
       : new ApiError(known.code, known.detail)
   }
   if (errno === referencedRowMissing) return new ApiError('NOT_FOUND', 'A referenced resource does not exist')
-  if (errno === rowStillReferenced) return new ApiError('CONFLICT', 'The resource is still referenced by others')
+  if (errno === rowStillReferenced) {
+    const known = constraintProblems[constraintName(message) ?? '']
+    return known === undefined
+      ? new ApiError('CONFLICT', 'The resource is still referenced by others')
+      : new ApiError(known.code, known.detail)
+  }
   if (errno !== undefined && valueOutOfRange.has(errno)) return new ApiError('VALIDATION_FAILED', 'A value is out of the range the field accepts')
   return undefined
 }

@@ -1,10 +1,11 @@
 import type { Database } from './client.js'
 import { driverErrorOf } from './errors.js'
 
-export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0]
-
 /** The database, or a transaction on it: what a repository function runs its queries on. */
 export type Executor = Pick<Database, 'select' | 'insert' | 'update' | 'delete'>
+
+/** The handle a `db.transaction` callback receives. */
+export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0]
 
 /** mysql2 answers writes with `[ResultSetHeader, fields]`; the rows a write matched. */
 export function affectedRows (result: unknown): number {

@@ -111,9 +111,12 @@ export function buildProblem (code: ProblemCode, detail: string, { status = prob
   }
 }
 
-/** A 400 `VALIDATION_FAILED` listing each invalid field, worded like the schema validator's answers. */
-export function invalidRequest (errors: FieldError[]): ApiError {
-  return new ApiError('VALIDATION_FAILED', `The request is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, { errors })
+/**
+ * A 400 `VALIDATION_FAILED` listing each invalid field; its detail is worded like the schema
+ * validator's answers unless `detail` is given.
+ */
+export function invalidRequest (errors: FieldError[], detail = `The request is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`): ApiError {
+  return new ApiError('VALIDATION_FAILED', detail, { errors })
 }
 
 export const notFound = (what: string) => new ApiError('NOT_FOUND', `${what} not found`)

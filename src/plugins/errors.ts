@@ -46,7 +46,7 @@ function fieldErrors (issues: ValidationIssue[], context: string | undefined): F
 }
 
 /** Every error, whatever raised it, as the contract's problem. Unknown ones become 500 `INTERNAL`. */
-export function toApiError (error: FastifyError | Error): ApiError {
+function toApiError (error: FastifyError | Error): ApiError {
   if (error instanceof ApiError) return error
   const fastifyError = error as FastifyError
   if (fastifyError.validation !== undefined) {

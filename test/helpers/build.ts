@@ -6,10 +6,9 @@ import addFormats from 'ajv-formats'
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import mysql from 'mysql2/promise'
 import type { Test } from 'tap'
-import { buildApp } from '../../src/app.js'
+import { buildApp, sharedSchemas } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import { migrateDatabase, parseDatabaseUrl } from '../../src/db/migrate.js'
-import { sharedSchemas } from '../../src/schemas/shared.js'
 
 export type TestContext = Pick<Test, 'teardown' | 'fail'>
 

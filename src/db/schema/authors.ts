@@ -15,4 +15,3 @@ export const authors = mysqlTable('authors', {
 ])
 
 export type Author = typeof authors.$inferSelect
-export type NewAuthor = typeof authors.$inferInsert

@@ -72,8 +72,6 @@ export const books = mysqlTable('books', {
 ])
 
 export type Book = typeof books.$inferSelect
-export type NewBook = typeof books.$inferInsert
-
 /**
  * One row: how many books are active, kept by triggers on `books` (insert, soft delete, restore,
  * delete) in the writing statement's transaction, so the unfiltered catalogue's total is one row

@@ -28,4 +28,3 @@ export const users = mysqlTable('users', {
 ])
 
 export type User = typeof users.$inferSelect
-export type NewUser = typeof users.$inferInsert

@@ -6,6 +6,7 @@ import { ApiError, notFound } from '../../lib/problem.js'
 import { NoContent, problemResponses } from '../../schemas/common.js'
 import { verificationLandingUrl } from './emails.js'
 import { createLogin } from './login.js'
+import { failedLoginMax, failedLoginWindow } from './login-limiter.js'
 import { sendPage, verificationPage } from './pages.js'
 import { createPasswordChanges } from './password-changes.js'
 import { schedulePurge } from './purge.js'
@@ -138,7 +139,7 @@ const accountsModule: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: neverCache,
       schema: {
         summary: 'Log in: get an access and a refresh token',
-        description: 'Send `email` or `username`, and `password`. After 10 failed attempts in 15 minutes an account answers 429 until the window passes.',
+        description: `Send \`email\` or \`username\`, and \`password\`. After ${failedLoginMax} failed attempts in ${failedLoginWindow} an account answers 429 until the window passes.`,
         tags: ['Tokens'],
         body: LoginBody,
         response: { 200: TokenPair, ...problemResponses(401, 403) },
@@ -291,3 +292,7 @@ const accountsModule: FastifyPluginAsyncTypebox = async (app) => {
 }
 
 export default accountsModule
+
+export { default as resetPasswordPage } from './reset-page.js'
+export { checkPasswordPolicy, hashPassword } from './passwords.js'
+export { accountBuckets } from './auth-rate-limit.js'

@@ -12,7 +12,7 @@ export interface LoginLimiter {
 }
 
 /**
- * Failed logins per account (not per IP): after 10 in 15 minutes the account answers 429 until the
+ * Failed logins per account (not per IP): after `failedLoginMax` in `failedLoginWindow` the account answers 429 until the
  * window passes; successful logins are not counted. Built on @fastify/rate-limit's `createRateLimit`,
  * so the counters live where the plugin keeps its own (memory, or Redis when configured).
  */

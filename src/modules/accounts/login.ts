@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { ApiError } from '../../lib/problem.js'
+import { ApiError, invalidRequest } from '../../lib/problem.js'
 import { createLoginLimiter } from './login-limiter.js'
 import { passwordMaxBytes, spendDummyComparison, verifyPassword } from './passwords.js'
 import { findUserByEmail, findUserByUsername } from './repository.js'
@@ -15,11 +15,11 @@ export function createLogin (app: FastifyInstance, sessions: Sessions) {
 
   return async function login (request: FastifyRequest, input: LoginInput): Promise<TokenPairView> {
     if (input.email !== undefined && input.username !== undefined) {
-      throw new ApiError('VALIDATION_FAILED', 'Send either email or username, not both', { errors: [{ path: '/body/username', message: 'must not be sent together with email' }] })
+      throw invalidRequest([{ path: '/body/username', message: 'must not be sent together with email' }], 'Send either email or username, not both')
     }
     const identifier = (input.email ?? input.username)?.trim()
     if (identifier === undefined || identifier === '') {
-      throw new ApiError('VALIDATION_FAILED', 'Send email or username', { errors: [{ path: '/body/email', message: 'is required (or username)' }] })
+      throw invalidRequest([{ path: '/body/email', message: 'is required (or username)' }], 'Send email or username')
     }
     const user = input.email !== undefined || identifier.includes('@')
       ? await findUserByEmail(app.db, identifier)

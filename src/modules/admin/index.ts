@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Page, pageOf, problemResponses } from '../../schemas/common.js'
-import { parseWindow } from '../borrows/instants.js'
+import { parseWindow } from '../../schemas/instants.js'
 import { adminEmailView, listAdminBooks, listAllBorrows } from './repository.js'
 import { AdminBookSchema, AdminBooksQuery, AdminBorrowSchema, AdminBorrowsQuery, AdminEmailSchema, AdminEmailsQuery, StatsQuery, StatsSchema } from './schemas.js'
 import { borrowStats } from './stats.js'

@@ -1,26 +1,16 @@
-import { asc, count, desc, eq, inArray, isNotNull, isNull, lte, sql, type SQL } from 'drizzle-orm'
+import { asc, count, desc, eq, inArray, isNotNull, lte, sql, type SQL } from 'drizzle-orm'
 import { authors, books, borrows, users } from '../../db/schema/index.js'
 import { pageOffset, type Pagination } from '../../schemas/common.js'
-import { bookViewColumns, toBookView, type BookViewRow } from '../books/book-view.js'
-import { borrowPageIds, borrowViewColumns, countBorrows, toBorrowView, type BorrowFilters, type BorrowViewRow } from '../borrows/repository.js'
+import { borrowPageIds, borrowViewColumns, countBorrows, toBorrowView, type BorrowFilters } from '../borrows/index.js'
+import { bookIsActive, bookViewColumns, toBookView } from '../catalogue/index.js'
 import type { Executor } from '../../db/query-helpers.js'
 import type { OutboxListItem } from '../../plugins/mail/outbox.js'
 import type { AdminBook, AdminBorrow, AdminEmail, BookStatus } from './schemas.js'
 
 function bookStatusCondition (status: BookStatus): SQL | undefined {
-  if (status === 'active') return isNull(books.deletedAt)
+  if (status === 'active') return bookIsActive()
   if (status === 'deleted') return isNotNull(books.deletedAt)
   return undefined
-}
-
-interface BorrowerRow {
-  borrowId: number
-  bookId: number
-  userId: number
-  email: string
-  username: string | null
-  borrowedAt: Date
-  returnedAt: Date | null
 }
 
 /**
@@ -28,7 +18,7 @@ interface BorrowerRow {
  * book's borrows (newest first, served by the (book_id, borrowed_at) index), then the users of the
  * rows kept.
  */
-async function latestBorrowers (db: Executor, bookIds: number[], perBook: number): Promise<BorrowerRow[]> {
+async function latestBorrowers (db: Executor, bookIds: number[], perBook: number) {
   if (bookIds.length === 0 || perBook === 0) return []
   const ranked = db.select({
     borrowId: sql<number>`${borrows.id}`.as('borrow_id'),
@@ -61,7 +51,7 @@ async function latestBorrowers (db: Executor, bookIds: number[], perBook: number
 }
 
 /** A DATETIME read through a raw SQL expression arrives as text (`2025-01-31 12:00:00.000`) or a Date. */
-export function parseDatabaseInstant (value: string | Date): Date {
+function parseDatabaseInstant (value: string | Date): Date {
   if (value instanceof Date) return value
   return new Date(`${value.replace(' ', 'T')}Z`)
 }
@@ -95,14 +85,14 @@ export async function listAdminBooks (
       latestBorrowers(db, bookIds, borrowsPerBook)
     ])
   const countByBook = new Map(borrowCounts.map((row) => [row.bookId, row.borrowCount]))
-  const borrowersByBook = new Map<number, BorrowerRow[]>()
+  const borrowersByBook = new Map<number, typeof borrowers>()
   for (const borrower of borrowers) {
     const list = borrowersByBook.get(borrower.bookId)
     if (list === undefined) borrowersByBook.set(borrower.bookId, [borrower])
     else list.push(borrower)
   }
   const items = rows.map(({ deletedAt, ...row }) => ({
-    ...toBookView(row as BookViewRow),
+    ...toBookView(row),
     deletedAt: deletedAt === null ? null : deletedAt.toISOString(),
     borrowCount: countByBook.get(row.id) ?? 0,
     borrowers: (borrowersByBook.get(row.id) ?? []).map((borrower) => ({
@@ -130,7 +120,7 @@ export async function listAllBorrows (db: Executor, filters: BorrowFilters, pagi
     countBorrows(db, filters, now)
   ])
   const items = rows.map(({ userId, email, username, ...row }) => ({
-    ...toBorrowView(row as BorrowViewRow, now),
+    ...toBorrowView(row, now),
     user: { id: userId, email, username }
   }))
   return { items, total }

@@ -1,18 +1,18 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { outboxStatuses } from '../../db/schema/index.js'
 import { StringEnum } from '../../lib/string-enum.js'
-import { BookSchema } from '../books/book-view.js'
-import { InstantQuery } from '../borrows/instants.js'
-import { BorrowSchema, StatusQuery } from '../borrows/schemas.js'
 import { Id, PaginationQuery, Timestamp } from '../../schemas/common.js'
+import { InstantQuery } from '../../schemas/instants.js'
+import { BorrowSchema, StatusQuery } from '../borrows/index.js'
+import { BookSchema } from '../catalogue/index.js'
 
-export const UserRefSchema = Type.Object({
+const UserRefSchema = Type.Object({
   id: Id,
   email: Type.String({ format: 'email', maxLength: 254 }),
   username: Type.Union([Type.String({ maxLength: 50 }), Type.Null()])
 }, { additionalProperties: false })
 
-export const BookBorrowerSchema = Type.Object({
+const BookBorrowerSchema = Type.Object({
   borrowId: Id,
   user: UserRefSchema,
   borrowedAt: Timestamp,
@@ -29,7 +29,7 @@ export const AdminBookSchema = Type.Object({
 
 export type AdminBook = Static<typeof AdminBookSchema>
 
-export const bookStatuses = ['active', 'deleted', 'all'] as const
+const bookStatuses = ['active', 'deleted', 'all'] as const
 export type BookStatus = typeof bookStatuses[number]
 
 export const AdminBooksQuery = Type.Object({

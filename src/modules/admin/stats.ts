@@ -1,7 +1,7 @@
 import { and, asc, count, desc, eq, gt, gte, isNotNull, lt, sql, type AnyColumn, type SQL } from 'drizzle-orm'
 import { authors, books, borrows, users } from '../../db/schema/index.js'
 import type { Executor } from '../../db/query-helpers.js'
-import type { Window } from '../borrows/instants.js'
+import type { Window } from '../../schemas/instants.js'
 import type { Stats } from './schemas.js'
 
 function within (column: AnyColumn, { from, to }: Window): SQL | undefined {

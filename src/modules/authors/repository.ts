@@ -1,9 +1,10 @@
-import { and, asc, count, eq, exists, isNull, like, not, sql, type SQL } from 'drizzle-orm'
+import { asc, count, eq, like, sql, type SQL } from 'drizzle-orm'
 import type { Database } from '../../db/client.js'
 import { authors, books } from '../../db/schema/index.js'
-import { ApiError, notFound } from '../../lib/problem.js'
+import { notFound } from '../../lib/problem.js'
 import { pageOffset, type Pagination } from '../../schemas/common.js'
 import { containsPattern } from '../../db/query-helpers.js'
+import { bookIsActive } from '../catalogue/index.js'
 import type { AuthorListFilters, AuthorPatch, AuthorView } from './schemas.js'
 
 /**
@@ -14,7 +15,7 @@ function authorsWithBookCount (db: Database) {
   const counts = db.select({
     authorId: books.authorId,
     bookCount: count().as('book_count')
-  }).from(books).where(isNull(books.deletedAt)).groupBy(books.authorId).as('author_book_counts')
+  }).from(books).where(bookIsActive()).groupBy(books.authorId).as('author_book_counts')
   return db.select({
     id: authors.id,
     name: authors.name,
@@ -53,23 +54,11 @@ export async function updateAuthor (db: Database, id: number, changes: AuthorPat
   if (result.affectedRows === 0) throw notFound('Author')
 }
 
-const hasBooks = () => new ApiError('AUTHOR_HAS_BOOKS', 'Books (deleted ones included) still reference this author')
-
-/** Deletes only while no book, soft-deleted or not, references the author: one conditional DELETE. */
+/**
+ * Deletes the author unless a book, soft-deleted or not, references it: the foreign key refuses the
+ * DELETE, and the database error mapping answers AUTHOR_HAS_BOOKS.
+ */
 export async function deleteAuthor (db: Database, id: number): Promise<void> {
-  let affected: number
-  try {
-    const [result] = await db.delete(authors).where(and(
-      eq(authors.id, id),
-      not(exists(db.select({ one: sql`1` }).from(books).where(eq(books.authorId, id))))
-    ))
-    affected = result.affectedRows
-  } catch (error) {
-    // A book created for this author at the same instant: the foreign key refuses (errno 1451).
-    if ((error as { cause?: { errno?: number } }).cause?.errno === 1451) throw hasBooks()
-    throw error
-  }
-  if (affected === 1) return
-  await findAuthor(db, id)
-  throw hasBooks()
+  const [result] = await db.delete(authors).where(eq(authors.id, id))
+  if (result.affectedRows === 0) throw notFound('Author')
 }

@@ -29,7 +29,6 @@ export const AuthorBody = Type.Object({
   birthdate: Type.Optional(Birthdate),
   nationality: Type.Optional(Nationality)
 }, { additionalProperties: false })
-export type AuthorInput = Static<typeof AuthorBody>
 
 export const AuthorPatchBody = Type.Object({
   name: Type.Optional(Name),

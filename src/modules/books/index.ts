@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { invalidRequest } from '../../lib/problem.js'
 import { IdParams, NoContent, Page, pageOf, problemResponses } from '../../schemas/common.js'
-import { BookSchema } from './book-view.js'
+import { BookSchema } from '../catalogue/index.js'
 import { normalizeIsbn } from './isbn.js'
 import { listBooks } from './list.js'
 import {
@@ -171,3 +171,5 @@ const booksModule: FastifyPluginAsyncTypebox = async (app) => {
 }
 
 export default booksModule
+
+export { completeIsbn13 } from './isbn.js'

@@ -12,6 +12,9 @@ function isbn13CheckDigit (first12: string): number {
   return (10 - (sum % 10)) % 10
 }
 
+/** The ISBN-13 whose first twelve digits are `first12` (its check digit appended). */
+export const completeIsbn13 = (first12: string): string => `${first12}${isbn13CheckDigit(first12)}`
+
 function isValidIsbn10 (isbn: string): boolean {
   if (!/^[0-9]{9}[0-9X]$/.test(isbn)) return false
   let sum = 0
@@ -38,8 +41,7 @@ export function normalizeIsbn (input: string): string | undefined {
   const compact = trimmed.replace(/[- ]/g, '').toUpperCase()
   if (compact.length === 13) return isValidIsbn13(compact) ? compact : undefined
   if (compact.length === 10 && isValidIsbn10(compact)) {
-    const first12 = `978${compact.slice(0, 9)}`
-    return `${first12}${isbn13CheckDigit(first12)}`
+    return completeIsbn13(`978${compact.slice(0, 9)}`)
   }
   return undefined
 }

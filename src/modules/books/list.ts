@@ -2,7 +2,7 @@ import { and, asc, count, desc, eq, gt, gte, isNull, lte, sql, type SQL } from '
 import type { Database } from '../../db/client.js'
 import { authors, books, bookTotals } from '../../db/schema/index.js'
 import { pageOffset, type Pagination } from '../../schemas/common.js'
-import { bookViewColumns, toBookView } from './book-view.js'
+import { bookViewColumns, toBookView } from '../catalogue/index.js'
 import type { BookListFilters, BookSort } from './schemas.js'
 import { searchCondition } from './search.js'
 

@@ -1,11 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { DateOnly, Id, PaginationQuery } from '../../schemas/common.js'
 import { StringEnum } from '../../lib/string-enum.js'
-import { AuthorRefSchema } from './book-view.js'
+import { AuthorRefSchema } from '../catalogue/index.js'
 import { isbnInputPattern } from './isbn.js'
 import { OneLine } from '../../schemas/text.js'
 
-export const maxCopies = 1_000_000
+const maxCopies = 1_000_000
 
 const Title = OneLine({ maxLength: 255, description: 'Not blank; no control characters' })
 const Isbn = Type.String({
@@ -45,7 +45,6 @@ export const BookCreateBody = Type.Object({
   ...bookDescription,
   totalCopies: Type.Optional(Type.Integer({ minimum: 0, maximum: maxCopies, default: 1 }))
 }, { additionalProperties: false, description: authorChoice })
-export type BookCreate = Static<typeof BookCreateBody>
 
 /**
  * PUT replaces the description: `genre` and `publicationDate` become null when left out. The copy
@@ -57,15 +56,13 @@ export const BookReplaceBody = Type.Object({
   totalCopies: Type.Optional(Copies),
   availableCopies: Type.Optional(AdminAvailableCopies)
 }, { additionalProperties: false, description: `${authorChoice} Fields left out that may be null become null; totalCopies and availableCopies left out are kept.` })
-export type BookReplace = Static<typeof BookReplaceBody>
 
 export const BookPatchBody = Type.Partial(
   Type.Object({ ...bookDescription, totalCopies: Copies, availableCopies: AdminAvailableCopies }),
   { additionalProperties: false, minProperties: 1, description: 'At most one of `authorId` and `author`.' }
 )
-export type BookPatch = Static<typeof BookPatchBody>
 
-export const bookSorts = ['title', '-title', 'publicationYear', '-publicationYear', 'createdAt', '-createdAt', 'rating', '-rating', 'relevance'] as const
+const bookSorts = ['title', '-title', 'publicationYear', '-publicationYear', 'createdAt', '-createdAt', 'rating', '-rating', 'relevance'] as const
 export type BookSort = typeof bookSorts[number]
 
 export const BookListQuery = Type.Object({
@@ -80,7 +77,7 @@ export const BookListQuery = Type.Object({
 })
 export type BookListFilters = Static<typeof BookListQuery>
 
-export const GenreShelfSchema = Type.Object({
+const GenreShelfSchema = Type.Object({
   genre: Type.Union([Type.String({ maxLength: 100 }), Type.Null()], { description: 'null gathers the books without a genre (listed last)' }),
   availableCopies: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
   books: Type.Array(Type.Object({

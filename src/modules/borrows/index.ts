@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { notFound } from '../../lib/problem.js'
 import { IdParams, Page, pageOf, problemResponses } from '../../schemas/common.js'
-import { parseWindow } from './instants.js'
+import { parseWindow } from '../../schemas/instants.js'
+import type { Caller } from '../catalogue/index.js'
 import { borrowBook, findBorrowView, findOpenBorrowId, listBorrows, returnBorrow, toBorrowView } from './repository.js'
 import { BorrowBody, BorrowHistoryQuery, BorrowSchema } from './schemas.js'
 
@@ -20,8 +21,8 @@ const borrowsModule: FastifyPluginAsyncTypebox = async (app) => {
     return toBorrowView(row)
   }
 
-  async function returnAndShow (borrowId: number, auth: { userId: number, role: string }) {
-    await returnBorrow(app.db, borrowId, { userId: auth.userId, isAdmin: auth.role === 'admin' })
+  async function returnAndShow (borrowId: number, caller: Caller) {
+    await returnBorrow(app.db, borrowId, caller)
     const row = await findBorrowView(app.db, borrowId)
     if (row === undefined) throw notFound('Borrow')
     return toBorrowView(row)
@@ -100,3 +101,7 @@ const borrowsModule: FastifyPluginAsyncTypebox = async (app) => {
 }
 
 export default borrowsModule
+
+export { borrowPageIds, borrowViewColumns, countBorrows, toBorrowView, type BorrowFilters } from './repository.js'
+export { BorrowSchema, StatusQuery } from './schemas.js'
+export { borrowBuckets } from './rate-limit.js'

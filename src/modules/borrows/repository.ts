@@ -4,7 +4,8 @@ import { affectedRows, containsPattern, retryOnDeadlock, type Executor } from '.
 import { authors, books, borrows, users } from '../../db/schema/index.js'
 import { ApiError, notFound } from '../../lib/problem.js'
 import { pageOffset, type Pagination } from '../../schemas/common.js'
-import type { Window } from './instants.js'
+import type { Window } from '../../schemas/instants.js'
+import { activeBook, activeBookExists, ownsOrAdmin, type Caller } from '../catalogue/index.js'
 import type { BorrowStatus, BorrowView } from './schemas.js'
 
 /** The columns of a `BorrowView`: select from `borrows` inner-joined with `books` and `authors`. */
@@ -20,17 +21,12 @@ export const borrowViewColumns = {
   returnedAt: borrows.returnedAt
 }
 
-export interface BorrowViewRow {
-  id: number
-  bookId: number
-  title: string
-  genre: string | null
-  authorId: number
-  authorName: string
-  borrowedAt: Date
-  dueAt: Date
-  returnedAt: Date | null
-}
+/** `borrows` ⋈ `books` ⋈ `authors`, selecting `borrowViewColumns`. */
+const selectBorrowViews = (db: Executor) => db.select(borrowViewColumns).from(borrows)
+  .innerJoin(books, eq(books.id, borrows.bookId))
+  .innerJoin(authors, eq(authors.id, books.authorId))
+
+type BorrowViewRow = Awaited<ReturnType<typeof selectBorrowViews>>[number]
 
 export function toBorrowView (row: BorrowViewRow, now = new Date()): BorrowView {
   return {
@@ -44,22 +40,14 @@ export function toBorrowView (row: BorrowViewRow, now = new Date()): BorrowView 
   }
 }
 
-export async function findBorrowView (db: Executor, id: number): Promise<BorrowViewRow | undefined> {
-  const [row] = await db.select(borrowViewColumns).from(borrows)
-    .innerJoin(books, eq(books.id, borrows.bookId))
-    .innerJoin(authors, eq(authors.id, books.authorId))
-    .where(eq(borrows.id, id))
+export async function findBorrowView (db: Executor, id: number) {
+  const [row] = await selectBorrowViews(db).where(eq(borrows.id, id))
   return row
 }
 
 export interface BorrowRules {
   maxOpenBorrows: number
   loanDays: number
-}
-
-async function activeBookExists (db: Executor, bookId: number): Promise<boolean> {
-  const [row] = await db.select({ id: books.id }).from(books).where(and(eq(books.id, bookId), isNull(books.deletedAt)))
-  return row !== undefined
 }
 
 /**
@@ -83,7 +71,7 @@ export async function borrowBook (db: Database, userId: number, bookId: number, 
     }
     const taken = await tx.update(books)
       .set({ availableCopies: sql`${books.availableCopies} - 1`, borrowedCopies: sql`${books.borrowedCopies} + 1` })
-      .where(and(eq(books.id, bookId), isNull(books.deletedAt), sql`${books.availableCopies} > 0`))
+      .where(and(activeBook(bookId), sql`${books.availableCopies} > 0`))
     if (affectedRows(taken) === 0) {
       if (!await activeBookExists(tx, bookId)) throw notFound('Book')
       throw new ApiError('NO_COPIES_AVAILABLE', 'No copy of this book is on the shelf right now')
@@ -96,21 +84,15 @@ export async function borrowBook (db: Database, userId: number, bookId: number, 
   }))
 }
 
-/** Who may return a borrow: its borrower, or any admin. */
-export interface Returner {
-  userId: number
-  isAdmin: boolean
-}
-
 /**
- * Returns a borrow in one transaction: the conditional UPDATE marks it returned only while it is
+ * Returns a borrow (by its borrower, or any admin) in one transaction: the conditional UPDATE marks it returned only while it is
  * open (a second, concurrent return finds no row), then the copy goes back on the shelf.
  * Someone else's borrow is not found, so its existence does not leak.
  */
-export async function returnBorrow (db: Database, borrowId: number, returner: Returner): Promise<void> {
+export async function returnBorrow (db: Database, borrowId: number, caller: Caller): Promise<void> {
   const [borrow] = await db.select({ userId: borrows.userId, bookId: borrows.bookId, returnedAt: borrows.returnedAt })
     .from(borrows).where(eq(borrows.id, borrowId))
-  if (borrow === undefined || (borrow.userId !== returner.userId && !returner.isAdmin)) throw notFound('Borrow')
+  if (borrow === undefined || !ownsOrAdmin(caller, borrow.userId)) throw notFound('Borrow')
   const alreadyReturned = () => new ApiError('ALREADY_RETURNED', 'This borrow has already been returned')
   if (borrow.returnedAt !== null) throw alreadyReturned()
   await retryOnDeadlock(() => db.transaction(async (tx) => {
@@ -141,7 +123,7 @@ export interface BorrowFilters {
 }
 
 /** The WHERE conditions of the borrow lists (history and admin), over borrows ⋈ books ⋈ authors. */
-export function borrowConditions (filters: BorrowFilters, now = new Date()): SQL | undefined {
+function borrowConditions (filters: BorrowFilters, now = new Date()): SQL | undefined {
   const conditions: Array<SQL | undefined> = [
     filters.userId === undefined ? undefined : eq(borrows.userId, filters.userId),
     filters.bookId === undefined ? undefined : eq(borrows.bookId, filters.bookId),
@@ -161,7 +143,7 @@ export function borrowConditions (filters: BorrowFilters, now = new Date()): SQL
 }
 
 /** Whether the filters look at the book or its author (otherwise a count needs `borrows` alone). */
-export function needsBookJoin (filters: BorrowFilters): boolean {
+function needsBookJoin (filters: BorrowFilters): boolean {
   return filters.genre !== undefined || filters.authorId !== undefined || filters.author !== undefined
 }
 
@@ -198,7 +180,7 @@ export async function countBorrows (db: Executor, filters: BorrowFilters, now = 
 }
 
 /** One page of borrows, newest first, and the total: one query for the rows, one for the count. */
-export async function listBorrows (db: Executor, filters: BorrowFilters, pagination: Pagination, now = new Date()): Promise<{ rows: BorrowViewRow[], total: number }> {
+export async function listBorrows (db: Executor, filters: BorrowFilters, pagination: Pagination, now = new Date()) {
   const page = borrowPageIds(db, filters, pagination, now)
   const [rows, total] = await Promise.all([
     db.select(borrowViewColumns).from(page)

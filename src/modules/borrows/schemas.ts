@@ -1,10 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { AuthorRefSchema } from '../books/book-view.js'
 import { Id, PaginationQuery, Timestamp } from '../../schemas/common.js'
 import { StringEnum } from '../../lib/string-enum.js'
-import { InstantQuery } from './instants.js'
+import { InstantQuery } from '../../schemas/instants.js'
+import { AuthorRefSchema } from '../catalogue/index.js'
 
-export const borrowStatuses = ['open', 'returned', 'overdue', 'all'] as const
+const borrowStatuses = ['open', 'returned', 'overdue', 'all'] as const
 export type BorrowStatus = typeof borrowStatuses[number]
 
 /** A borrow as its borrower (and an admin) sees it. The book stays visible after a soft delete. */
@@ -44,5 +44,3 @@ export const BorrowHistoryQuery = Type.Object({
   from: Type.Optional(InstantQuery('Borrowed at or after this instant (inclusive)')),
   to: Type.Optional(InstantQuery('Borrowed before this instant (exclusive)'))
 })
-
-export type BorrowHistoryQueryType = Static<typeof BorrowHistoryQuery>

@@ -1,16 +1,15 @@
-import { and, count, desc, eq, isNull, sql, type Placeholder } from 'drizzle-orm'
+import { and, count, desc, eq, sql, type Placeholder } from 'drizzle-orm'
 import type { Database } from '../../db/client.js'
 import { authors, books, favorites } from '../../db/schema/index.js'
 import { ApiError, notFound } from '../../lib/problem.js'
 import { pageOffset, type Pagination } from '../../schemas/common.js'
-import { bookViewColumns, toBookView, type BookViewRow } from '../books/book-view.js'
-import { activeBook } from '../books/repository.js'
+import { activeBook, activeBookExists, bookViewColumns, toBookView, type BookViewRow } from '../catalogue/index.js'
 import type { FavoriteBook } from './schemas.js'
 
 function favoriteQuery (db: Database, userId: number | Placeholder, bookId?: number) {
   return db.select({ ...bookViewColumns, favoritedAt: favorites.createdAt })
     .from(favorites)
-    .innerJoin(books, and(eq(books.id, favorites.bookId), isNull(books.deletedAt)))
+    .innerJoin(books, activeBook(favorites.bookId))
     .innerJoin(authors, eq(authors.id, books.authorId))
     .where(and(eq(favorites.userId, userId), bookId === undefined ? undefined : eq(favorites.bookId, bookId)))
 }
@@ -29,7 +28,7 @@ export function prepareFavoritesPage (db: Database) {
     .offset(sql.placeholder('offset'))
     .prepare()
   const countQuery = db.select({ count: count() }).from(favorites)
-    .innerJoin(books, and(eq(books.id, favorites.bookId), isNull(books.deletedAt)))
+    .innerJoin(books, activeBook(favorites.bookId))
     .where(eq(favorites.userId, sql.placeholder('userId')))
     .prepare()
   return async (userId: number, pagination: Pagination) => {
@@ -50,8 +49,7 @@ export async function addFavorite (db: Database, userId: number, bookId: number)
     insert ignore into ${favorites} (${sql.identifier('user_id')}, ${sql.identifier('book_id')})
     select ${userId}, ${books.id} from ${books} where ${activeBook(bookId)}`)
   if (result.affectedRows === 0) {
-    const [book] = await db.select({ id: books.id }).from(books).where(activeBook(bookId))
-    if (book === undefined) throw notFound('Book')
+    if (!await activeBookExists(db, bookId)) throw notFound('Book')
     throw new ApiError('ALREADY_FAVORITE', 'This book is already one of your favourites')
   }
   const [row] = await favoriteQuery(db, userId, bookId)

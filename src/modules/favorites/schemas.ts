@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { Id, Page, Timestamp } from '../../schemas/common.js'
-import { BookSchema } from '../books/book-view.js'
+import { BookSchema } from '../catalogue/index.js'
 
 /** A book as everywhere else, plus when the caller made it a favourite. */
 export const FavoriteBookSchema = Type.Object({

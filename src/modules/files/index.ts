@@ -6,35 +6,30 @@ import contentDisposition from 'content-disposition'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { StoredFile } from '../../db/schema/index.js'
 import { ApiError, forbidden, invalidRequest, notFound } from '../../lib/problem.js'
-import type { AuthContext } from '../../plugins/auth.js'
 import { IdParams, NoContent, Page, PaginationQuery, ProblemSchema, pageOf, problemResponses } from '../../schemas/common.js'
+import { activeBookExists, ownsOrAdmin, type Caller } from '../catalogue/index.js'
 import { etagOf, ifRangeAllows, noneMatchSatisfied, parseRange } from './conditional.js'
 import { cleanFilename } from './filename.js'
 import { ByteRemover, sweepOrphans } from './removal.js'
-import { bookExists, deleteFile, findFile, insertFile, listFiles, referencedKeys, replaceContent, updateFile } from './repository.js'
+import { deleteFile, findFile, insertFile, listFiles, referencedKeys, replaceContent, updateFile } from './repository.js'
 import { FilePatchBody, FileSchema, UploadForm, contentRangeHeader, downloadResponses, toFileView } from './schemas.js'
-import { StoredObjectMissingError, createLocalDiskStorage, newStorageKey, type FileStorage } from './storage.js'
+import { StoredObjectMissingError, createLocalDiskStorage, newStorageKey } from './storage.js'
 import { multipartLimits, receiveUpload } from './upload.js'
 import { uploadValidatorCompiler } from './validation.js'
-
-export interface FilesModuleOptions {
-  /** Where the bytes go; the local disk under `UPLOAD_DIR` unless given (tests, another store). */
-  storage?: FileStorage
-}
 
 /** Temporary uploads, and bytes without a row, older than this at start-up were left by a crash, not by an upload in progress. */
 const staleUploadMs = 60 * 60 * 1000
 
-const canChange = (auth: AuthContext, file: StoredFile) => auth.role === 'admin' || file.ownerId === auth.userId
+const canChange = (caller: Caller, file: StoredFile) => ownsOrAdmin(caller, file.ownerId)
 
 const tags = ['Files']
 
 const singleHeader = (value: string | string[] | undefined) => Array.isArray(value) ? value[0] : value
 
 /** Shared PDFs: multipart uploads streamed to storage, metadata in `files`, ranged downloads. */
-const filesModule: FastifyPluginAsyncTypebox<FilesModuleOptions> = async (app, options) => {
+const filesModule: FastifyPluginAsyncTypebox = async (app) => {
   const maxBytes = app.config.MAX_UPLOAD_BYTES
-  const storage = options.storage ?? createLocalDiskStorage(app.config.UPLOAD_DIR)
+  const storage = createLocalDiskStorage(app.config.UPLOAD_DIR)
   await storage.init()
   const swept = await storage.sweepTemporary(staleUploadMs)
   if (swept > 0) app.log.info({ count: swept }, 'removed stale temporary uploads')
@@ -60,7 +55,7 @@ const filesModule: FastifyPluginAsyncTypebox<FilesModuleOptions> = async (app, o
   }
 
   async function checkBook (bookId: number | null | undefined): Promise<void> {
-    if (bookId !== undefined && bookId !== null && !(await bookExists(app.db, bookId))) throw notFound('Book')
+    if (bookId !== undefined && bookId !== null && !(await activeBookExists(app.db, bookId))) throw notFound('Book')
   }
 
   app.get('/files', {

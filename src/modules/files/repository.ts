@@ -1,6 +1,6 @@
-import { and, count, desc, eq, inArray, isNull } from 'drizzle-orm'
+import { count, desc, eq, inArray } from 'drizzle-orm'
 import type { Database } from '../../db/client.js'
-import { books, files, type StoredFile } from '../../db/schema/index.js'
+import { files, type StoredFile } from '../../db/schema/index.js'
 import { pageOffset, type Pagination } from '../../schemas/common.js'
 
 export interface NewFileRow {
@@ -35,12 +35,6 @@ export async function listFiles (db: Database, { ownerId }: { ownerId?: number }
     db.select({ total: count() }).from(files).where(where)
   ])
   return { rows, total: totals?.total ?? 0 }
-}
-
-/** A book files may point at: one that exists and is not deleted. */
-export async function bookExists (db: Database, bookId: number): Promise<boolean> {
-  const [row] = await db.select({ id: books.id }).from(books).where(and(eq(books.id, bookId), isNull(books.deletedAt)))
-  return row !== undefined
 }
 
 export async function insertFile (db: Database, values: NewFileRow): Promise<number> {

@@ -3,7 +3,7 @@ import { Transform, type TransformCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { Multipart, MultipartFile } from '@fastify/multipart'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { ApiError, type FieldError } from '../../lib/problem.js'
+import { ApiError, invalidRequest, type FieldError } from '../../lib/problem.js'
 import { uploadedFilename } from './filename.js'
 import type { FileStorage } from './storage.js'
 
@@ -228,7 +228,7 @@ export async function receiveUpload (
   if (stored === undefined && problems.length === 0) problems.push({ path: '/body/file', message: 'is required' })
   if (stored === undefined || problems.length > 0) {
     if (stored !== undefined) await storage.discard(stored.tempKey)
-    throw new ApiError('VALIDATION_FAILED', `The form is invalid: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`, { errors: problems })
+    throw invalidRequest(problems)
   }
   if (stored.truncated) {
     await storage.discard(stored.tempKey)

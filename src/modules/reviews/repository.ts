@@ -4,7 +4,7 @@ import { books, reviews, users } from '../../db/schema/index.js'
 import { forbidden, notFound } from '../../lib/problem.js'
 import { pageOffset, type Pagination } from '../../schemas/common.js'
 import type { Executor } from '../../db/query-helpers.js'
-import { activeBook, type Caller } from '../books/repository.js'
+import { activeBook, activeBookExists, ownsOrAdmin, type Caller } from '../catalogue/index.js'
 import type { ReviewView } from './schemas.js'
 
 const reviewColumns = {
@@ -18,16 +18,9 @@ const reviewColumns = {
   updatedAt: reviews.updatedAt
 }
 
-interface ReviewRow {
-  id: number
-  bookId: number
-  userId: number
-  username: string | null
-  rating: number
-  comment: string | null
-  createdAt: Date
-  updatedAt: Date
-}
+const selectReviews = (db: Executor) => db.select(reviewColumns).from(reviews).innerJoin(users, eq(users.id, reviews.userId))
+
+type ReviewRow = Awaited<ReturnType<typeof selectReviews>>[number]
 
 function toReviewView ({ userId, username, createdAt, updatedAt, ...review }: ReviewRow): ReviewView {
   return { ...review, user: { id: userId, username }, createdAt: createdAt.toISOString(), updatedAt: updatedAt.toISOString() }
@@ -38,7 +31,7 @@ export const normalizeComment = (comment: string | null | undefined): string | n
   comment === undefined || comment === null || comment.trim() === '' ? null : comment
 
 async function findReviewView (db: Executor, id: number): Promise<ReviewView> {
-  const [row] = await db.select(reviewColumns).from(reviews).innerJoin(users, eq(users.id, reviews.userId)).where(eq(reviews.id, id))
+  const [row] = await selectReviews(db).where(eq(reviews.id, id))
   if (row === undefined) throw notFound('Review')
   return toReviewView(row)
 }
@@ -72,10 +65,9 @@ export async function createReview (db: Database, userId: number, bookId: number
 
 /** A page of an active book's reviews, newest first (id breaks ties). */
 export async function listReviews (db: Database, bookId: number, pagination: Pagination) {
-  const [book] = await db.select({ id: books.id }).from(books).where(activeBook(bookId))
-  if (book === undefined) throw notFound('Book')
+  if (!await activeBookExists(db, bookId)) throw notFound('Book')
   const [rows, [total]] = await Promise.all([
-    db.select(reviewColumns).from(reviews).innerJoin(users, eq(users.id, reviews.userId))
+    selectReviews(db)
       .where(eq(reviews.bookId, bookId))
       .orderBy(desc(reviews.createdAt), desc(reviews.id))
       .limit(pagination.pageSize)
@@ -115,7 +107,7 @@ export async function updateReview (db: Database, id: number, caller: Caller, ra
 export async function deleteReview (db: Database, id: number, caller: Caller): Promise<void> {
   await db.transaction(async (tx) => {
     const review = await lockReview(tx, id)
-    if (review.userId !== caller.userId && caller.role !== 'admin') throw forbidden('Only the author of a review or an admin may delete it')
+    if (!ownsOrAdmin(caller, review.userId)) throw forbidden('Only the author of a review or an admin may delete it')
     await tx.delete(reviews).where(eq(reviews.id, id))
     await moveRatings(tx, review.bookId, -review.rating, -1)
   })

@@ -25,7 +25,6 @@ export const ReviewBody = Type.Object({
   rating: Rating,
   comment: Type.Optional(Comment)
 }, { additionalProperties: false })
-export type ReviewInput = Static<typeof ReviewBody>
 
 export const BookReviewBody = Type.Object({
   bookId: Id,

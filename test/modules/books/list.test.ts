@@ -1,7 +1,7 @@
 import { eq, isNull } from 'drizzle-orm'
 import t, { type Test } from 'tap'
 import { authors, books } from '../../../src/db/schema/index.js'
-import type { BookView } from '../../../src/modules/books/book-view.js'
+import type { BookView } from '../../../src/modules/catalogue/index.js'
 import { build, createUser, postBook } from '../../helpers/index.js'
 import { testEnvOverrides } from './fixtures.js'
 

@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { BookView } from '../../../src/modules/books/book-view.js'
+import type { BookView } from '../../../src/modules/catalogue/index.js'
 import { build, createUser, postBook } from '../../helpers/index.js'
 import { testEnvOverrides } from './fixtures.js'
 

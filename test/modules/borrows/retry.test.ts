@@ -1,6 +1,6 @@
 import t from 'tap'
 import { retryOnDeadlock } from '../../../src/db/query-helpers.js'
-import { parseInstant } from '../../../src/modules/borrows/instants.js'
+import { parseInstant } from '../../../src/schemas/instants.js'
 
 const deadlock = () => Object.assign(new Error('Failed query'), { cause: Object.assign(new Error('Deadlock found when trying to get lock'), { errno: 1213 }) })
 

@@ -1,4 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
+import { eq } from 'drizzle-orm'
+import type { Executor } from '../../db/query-helpers.js'
 import { authors, books } from '../../db/schema/index.js'
 import { DateOnly, Id, Timestamp } from '../../schemas/common.js'
 
@@ -27,6 +29,9 @@ export const BookSchema = Type.Object({
 
 export type BookView = Static<typeof BookSchema>
 
+/** The catalogue's schemas that routes of several modules reference by `$id`; `app.ts` registers them at the root. */
+export const catalogueSchemas = [BookSchema]
+
 /** The columns a `BookView` is made from; select them from `books` inner-joined with `authors`. */
 export const bookViewColumns = {
   id: books.id,
@@ -46,23 +51,11 @@ export const bookViewColumns = {
   updatedAt: books.updatedAt
 }
 
-export interface BookViewRow {
-  id: number
-  title: string
-  isbn: string
-  genre: string | null
-  publicationYear: number
-  publicationDate: string | null
-  authorId: number
-  authorName: string
-  totalCopies: number
-  availableCopies: number
-  averageRating: number | null
-  reviewCount: number
-  ownerId: number
-  createdAt: Date
-  updatedAt: Date
-}
+/** `books` inner-joined with `authors`, selecting `bookViewColumns`; add `.where(…)` and the rest. */
+export const selectBookViews = (db: Executor) =>
+  db.select(bookViewColumns).from(books).innerJoin(authors, eq(authors.id, books.authorId))
+
+export type BookViewRow = Awaited<ReturnType<typeof selectBookViews>>[number]
 
 /** Spelled out rather than rest/spread: this runs for every book of every page, and a literal is several times faster. */
 export function toBookView (row: BookViewRow): BookView {

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { invalidRequest } from '../../lib/problem.js'
+import { invalidRequest } from '../lib/problem.js'
 
 const instantPattern = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+\- ]\d{2}:?\d{2})?)?$/
 
