@@ -8,6 +8,7 @@ import { schemaController } from './lib/validators.js'
 import { accountBuckets } from './modules/accounts/auth-rate-limit.js'
 import accountsModule from './modules/accounts/index.js'
 import resetPasswordPage from './modules/accounts/reset-page.js'
+import accountServices from './modules/accounts/services.js'
 import adminModule from './modules/admin/index.js'
 import authorsModule from './modules/authors/index.js'
 import booksModule from './modules/books/index.js'
@@ -90,6 +91,7 @@ export async function buildApp (config: Config, { loggerInstance }: BuildOptions
   await app.register(authPlugin)
   await app.register(routePolicyPlugin, { buckets: { ...accountBuckets, ...borrowBuckets } })
 
+  await app.register(accountServices)
   await app.register(healthRoutes)
   await app.register(resetPasswordPage)
   for (const featureModule of [accountsModule, booksModule, authorsModule, favoritesModule, reviewsModule, borrowsModule, adminModule, filesModule]) {

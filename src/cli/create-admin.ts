@@ -4,7 +4,8 @@ import { loadConfig } from '../config.js'
 import { connectDatabase, type Database } from '../db/client.js'
 import { migrateDatabase } from '../db/migrate.js'
 import { users } from '../db/schema/index.js'
-import { checkPasswordPolicy, hashPassword } from '../modules/accounts/passwords.js'
+import { withPasswordHasher } from '../modules/accounts/bcrypt-pool.js'
+import { checkPasswordPolicy } from '../modules/accounts/passwords.js'
 
 export type AdminOutcome = 'created' | 'promoted'
 
@@ -26,7 +27,7 @@ export async function createOrPromoteAdmin (db: Database, { email, password }: {
   if (problems.length > 0) throw new Error(`The password ${problems.join('; ')}`)
   await db.insert(users).values({
     email: normalizedEmail,
-    passwordHash: await hashPassword(password),
+    passwordHash: await withPasswordHasher((hasher) => hasher.hash(password)),
     role: 'admin',
     emailVerifiedAt: new Date()
   })

@@ -8,7 +8,7 @@ import { migrateDatabase, parseDatabaseUrl } from '../../db/migrate.js'
 import {
   authors, books, borrows, emailTokens, favorites, files, refreshTokens, reviews, revokedAccessTokens, users
 } from '../../db/schema/index.js'
-import { hashPassword } from '../../modules/accounts/passwords.js'
+import { withPasswordHasher } from '../../modules/accounts/bcrypt-pool.js'
 import {
   authorRow, bookRow, borrowRow, day, generator, planBooks, planBorrows, seedPassword, userRow,
   type Frame, type PlannedBook, type Random
@@ -146,7 +146,7 @@ async function writePeople (db: Database, inserter: Inserter, random: Random, co
   const now = Date.now()
   const epoch = now - 3 * 365 * day
   const frame: Frame = { now, epoch, firstUserId: await nextId(db, users), userCount: counts.users, firstAuthorId: 0, authorCount: counts.authors }
-  const passwordHash = await hashPassword(seedPassword)
+  const passwordHash = await withPasswordHasher((hasher) => hasher.hash(seedPassword))
   await inserter.write(users, counts.users, (index) => userRow(random, frame, index, passwordHash))
   frame.firstAuthorId = await nextId(db, authors)
   await inserter.write(authors, counts.authors, (index) => authorRow(random, frame, index))

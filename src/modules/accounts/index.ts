@@ -7,7 +7,6 @@ import { NoContent, problemResponses } from '../../schemas/common.js'
 import { verificationLandingUrl } from './emails.js'
 import { createLogin } from './login.js'
 import { sendPage, verificationPage } from './pages.js'
-import { createPasswordChanges } from './password-changes.js'
 import { schedulePurge } from './purge.js'
 import { createRegistration, type VerificationOutcome } from './registration.js'
 import { findUserById, updateUsername } from './repository.js'
@@ -15,7 +14,6 @@ import {
   Accepted, AccountCreated, ChangePasswordBody, LoginBody, LogoutBody, LookupEmailBody, Me, RefreshBody, RegisterBody,
   ResetConfirmBody, TokenPair, TokenParams, TokenValid, UpdateMeBody, Verified, VerifyTokenBody, type MeView
 } from './schemas.js'
-import { createSessions } from './sessions.js'
 
 /** The route itself, then its deprecated compatibility aliases (same handler). */
 function withAliases (url: string, ...aliases: string[]) {
@@ -64,10 +62,9 @@ function neverCache (_request: FastifyRequest, reply: FastifyReply, done: () => 
 
 /** Accounts and tokens: registration, email verification, login, refresh, logout, profile, passwords. */
 const accountsModule: FastifyPluginAsyncTypebox = async (app) => {
-  const sessions = createSessions(app)
+  const { sessions, passwordChanges: passwords } = app
   const registration = createRegistration(app)
-  const login = createLogin(app, sessions)
-  const passwords = createPasswordChanges(app)
+  const login = createLogin(app)
   schedulePurge(app)
 
   for (const { url, deprecation } of withAliases('/register', '/user/register')) {

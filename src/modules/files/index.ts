@@ -10,20 +10,12 @@ import type { AuthContext } from '../../plugins/auth.js'
 import { IdParams, NoContent, Page, PaginationQuery, ProblemSchema, pageOf, problemResponses } from '../../schemas/common.js'
 import { etagOf, ifRangeAllows, noneMatchSatisfied, parseRange } from './conditional.js'
 import { cleanFilename } from './filename.js'
-import { ByteRemover, sweepOrphans } from './removal.js'
-import { bookExists, deleteFile, findFile, insertFile, listFiles, referencedKeys, replaceContent, updateFile } from './repository.js'
+import fileRemoval from './removal.js'
+import { bookExists, deleteFile, findFile, insertFile, listFiles, replaceContent, updateFile } from './repository.js'
 import { FilePatchBody, FileSchema, UploadForm, contentRangeHeader, downloadResponses, toFileView } from './schemas.js'
-import { StoredObjectMissingError, createLocalDiskStorage, newStorageKey, type FileStorage } from './storage.js'
+import fileStorage, { StoredObjectMissingError, newStorageKey } from './storage.js'
 import { multipartLimits, receiveUpload } from './upload.js'
 import { uploadValidatorCompiler } from './validation.js'
-
-export interface FilesModuleOptions {
-  /** Where the bytes go; the local disk under `UPLOAD_DIR` unless given (tests, another store). */
-  storage?: FileStorage
-}
-
-/** Temporary uploads, and bytes without a row, older than this at start-up were left by a crash, not by an upload in progress. */
-const staleUploadMs = 60 * 60 * 1000
 
 const canChange = (auth: AuthContext, file: StoredFile) => auth.role === 'admin' || file.ownerId === auth.userId
 
@@ -32,23 +24,11 @@ const tags = ['Files']
 const singleHeader = (value: string | string[] | undefined) => Array.isArray(value) ? value[0] : value
 
 /** Shared PDFs: multipart uploads streamed to storage, metadata in `files`, ranged downloads. */
-const filesModule: FastifyPluginAsyncTypebox<FilesModuleOptions> = async (app, options) => {
+const filesModule: FastifyPluginAsyncTypebox = async (app) => {
   const maxBytes = app.config.MAX_UPLOAD_BYTES
-  const storage = options.storage ?? createLocalDiskStorage(app.config.UPLOAD_DIR)
-  await storage.init()
-  const swept = await storage.sweepTemporary(staleUploadMs)
-  if (swept > 0) app.log.info({ count: swept }, 'removed stale temporary uploads')
-  const remover = new ByteRemover(storage, app.log)
-  // Once serving, in the background: bytes no row points at (a crash, a removal that never succeeded).
-  let orphanSweep: Promise<unknown> = Promise.resolve()
-  app.addHook('onReady', async () => {
-    orphanSweep = sweepOrphans(storage, (keys) => referencedKeys(app.db, keys), app.log, staleUploadMs)
-      .catch((error: unknown) => { app.log.warn({ err: error }, 'could not sweep orphaned file bytes') })
-  })
-  app.addHook('onClose', async () => {
-    remover.close()
-    await orphanSweep
-  })
+  await app.register(fileStorage)
+  await app.register(fileRemoval)
+  const { fileStorage: storage, fileRemover: remover } = app
 
   // Registered here, so only these routes parse multipart bodies, with limits of their own.
   await app.register(multipart, { limits: multipartLimits(maxBytes) })
