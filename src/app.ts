@@ -5,7 +5,7 @@ import { splitList, type Config } from './config.js'
 import { loggerOptions } from './lib/logging.js'
 import { parseQueryString } from './lib/query-strings.js'
 import { schemaController } from './lib/validators.js'
-import accountsModule, { accountBuckets, resetPasswordPage } from './modules/accounts/index.js'
+import accountsModule, { accountBuckets, accountServices, resetPasswordPage } from './modules/accounts/index.js'
 import adminModule from './modules/admin/index.js'
 import authorsModule from './modules/authors/index.js'
 import booksModule from './modules/books/index.js'
@@ -112,6 +112,7 @@ export async function buildApp (config: Config, { loggerInstance, now }: BuildOp
   await app.register(authPlugin, { now })
   await app.register(routePolicyPlugin, { buckets: { ...accountBuckets, ...borrowBuckets } })
 
+  await app.register(accountServices)
   await app.register(healthRoutes)
   await app.register(resetPasswordPage)
   for (const featureModule of [accountsModule, booksModule, authorsModule, favoritesModule, reviewsModule, borrowsModule, adminModule, filesModule]) {

@@ -4,7 +4,7 @@ import { loadConfig } from '../config.js'
 import { connectDatabase, type Database } from '../db/client.js'
 import { migrateDatabase } from '../db/migrate.js'
 import { users } from '../db/schema/index.js'
-import { checkPasswordPolicy, hashPassword } from '../modules/accounts/index.js'
+import { checkPasswordPolicy, withPasswordHasher } from '../modules/accounts/index.js'
 
 export type AdminOutcome = 'created' | 'promoted'
 
@@ -26,7 +26,7 @@ export async function createOrPromoteAdmin (db: Database, { email, password }: {
   if (problems.length > 0) throw new Error(`The password ${problems.join('; ')}`)
   await db.insert(users).values({
     email: normalizedEmail,
-    passwordHash: await hashPassword(password),
+    passwordHash: await withPasswordHasher((hasher) => hasher.hash(password)),
     role: 'admin',
     emailVerifiedAt: new Date()
   })

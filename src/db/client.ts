@@ -5,6 +5,9 @@ import * as schema from './schema/index.js'
 
 export type Database = MySql2Database<typeof schema>
 
+/** How a schema key becomes a column name (`passwordHash` → `password_hash`); drizzle.config.ts says it too. */
+export const casing = 'snake_case'
+
 export interface DatabaseHandle {
   db: Database
   pool: Pool
@@ -42,5 +45,5 @@ export function connectDatabase (url: string, { connectionLimit = 10, timeoutMs 
 
 /** Drizzle on a pool, or on one connection of it (for work that must hold a session-level lock). */
 export function connectedDrizzle (client: Pool | PoolConnection): Database {
-  return drizzle({ client, schema, mode: 'default', casing: 'snake_case' })
+  return drizzle({ client, schema, mode: 'default', casing })
 }

@@ -14,10 +14,10 @@ import { parseArgs } from 'node:util'
 import type autocannon from 'autocannon'
 import mysql, { type RowDataPacket } from 'mysql2/promise'
 import { createOrPromoteAdmin } from '../../src/cli/create-admin.js'
-import { seedDatabase, type SeedSummary } from '../../src/cli/seed.js'
+import { seedDatabase, type SeedSummary } from '../../src/cli/seed/write.js'
 import { connectDatabase } from '../../src/db/client.js'
 import { parseDatabaseUrl } from '../../src/db/migrate.js'
-import { hashPassword } from '../../src/modules/accounts/passwords.js'
+import { withPasswordHasher } from '../../src/modules/accounts/bcrypt-pool.js'
 import { load, merge, RssSampler, sequential, withoutTimes, type LoadResult, type SequentialResult } from './load.js'
 import { answers, collectGarbage, freePort, loopDelay, startChild, startProfile, stopAll, stopProfile, waitUntilReady, type Child, type LoopDelay } from './processes.js'
 import { rateLimitStorm, type RateLimitStormResult } from './rate-limit-storm.js'
@@ -153,7 +153,7 @@ interface Fixtures {
 async function prepareFixtures (databaseUrl: string): Promise<Fixtures> {
   const { db, pool } = connectDatabase(databaseUrl, { connectionLimit: 2 })
   try {
-    const passwordHash = await hashPassword(benchPassword)
+    const passwordHash = await withPasswordHasher((hasher) => hasher.hash(benchPassword))
     await pool.query(
       `insert into users (email, username, password_hash, role, email_verified_at) values (?, 'bench_reader', ?, 'user', current_timestamp(3))
        on duplicate key update password_hash = values(password_hash), email_verified_at = coalesce(email_verified_at, current_timestamp(3))`,

@@ -2,7 +2,8 @@ import mysql, { type RowDataPacket } from 'mysql2/promise'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import t from 'tap'
-import { SeedRefusedError, isbnFor, seedDatabase, seedAdminEmail } from '../../src/cli/seed.js'
+import { isbnFor, seedAdminEmail } from '../../src/cli/seed/plan.js'
+import { SeedRefusedError, seedDatabase } from '../../src/cli/seed/write.js'
 import { childEnv, createTestDatabase } from '../helpers/index.js'
 
 async function query (url: string, sql: string): Promise<RowDataPacket[]> {

@@ -1,16 +1,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { ApiError, invalidRequest } from '../../lib/problem.js'
 import { createLoginLimiter } from './login-limiter.js'
-import { passwordMaxBytes, spendDummyComparison, verifyPassword } from './passwords.js'
+import { passwordMaxBytes } from './passwords.js'
 import { findUserByEmail, findUserByUsername } from './repository.js'
 import type { LoginInput, TokenPairView } from './schemas.js'
-import type { Sessions } from './sessions.js'
 
 /**
  * `POST /token`: email or username, and password. Unknown accounts and wrong passwords get the same
  * answer after the same bcrypt work; only a correct password learns that the email is unverified.
  */
-export function createLogin (app: FastifyInstance, sessions: Sessions) {
+export function createLogin (app: FastifyInstance) {
   const limiter = createLoginLimiter(app)
 
   return async function login (request: FastifyRequest, input: LoginInput): Promise<TokenPairView> {
@@ -31,13 +30,13 @@ export function createLogin (app: FastifyInstance, sessions: Sessions) {
     // bcrypt ignores bytes past 72: a longer password never matches, rather than matching on a prefix.
     const tooLong = Buffer.byteLength(input.password, 'utf8') > passwordMaxBytes
     const matches = user === undefined || tooLong
-      ? await spendDummyComparison(input.password)
-      : await verifyPassword(input.password, user.passwordHash)
+      ? await app.passwordHasher.spendDummyComparison(input.password)
+      : await app.passwordHasher.verify(input.password, user.passwordHash)
     if (user === undefined || !matches) {
       await limiter.fail(request, account)
       throw new ApiError('INVALID_CREDENTIALS', 'The email/username or password is wrong')
     }
     if (user.emailVerifiedAt === null) throw new ApiError('EMAIL_NOT_VERIFIED', 'Verify your email address first: follow the link we emailed you, or ask for a new one')
-    return await sessions.issuePair(user)
+    return await app.sessions.issuePair(user)
   }
 }

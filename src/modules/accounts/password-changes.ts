@@ -1,9 +1,9 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
 import { ApiError, notFound } from '../../lib/problem.js'
 import { changePasswordCodeEmail, passwordChangedEmail, passwordResetEmail, passwordResetLink } from './emails.js'
 import { emailTokenTtlMs, hashCode, hashLinkToken, maxCodeAttempts, newCode, newLinkToken } from './one-time-tokens.js'
-import { hashPassword, verifyPassword } from './passwords.js'
 import { assertPasswordPolicy } from './policy.js'
 import {
   deleteUnusedEmailTokens, endAllSessions, findEmailToken, findLatestEmailToken, findUserByEmail, findUserById,
@@ -14,7 +14,7 @@ import type { ChangePasswordInput, ResetConfirmInput } from './schemas.js'
 const sameHash = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b))
 
 /** Password change (code by email, for a logged-in user) and password reset (link by email). */
-export function createPasswordChanges (app: FastifyInstance) {
+function createPasswordChanges (app: FastifyInstance) {
   const invalidCode = (detail: string) => new ApiError('TOKEN_INVALID', detail, { status: 400 })
 
   async function userOrThrow (userId: number) {
@@ -48,10 +48,10 @@ export function createPasswordChanges (app: FastifyInstance) {
     if (row.expiresAt <= new Date()) throw new ApiError('TOKEN_EXPIRED', 'The code has expired: ask for a new one', { status: 400 })
     if (!await reserveCodeAttempt(app.db, row.id, maxCodeAttempts)) throw invalidCode('No valid code: ask for one with GET /api/change-password')
     if (!sameHash(hashCode(userId, input.code), row.tokenHash)) throw invalidCode('The code is wrong')
-    if (!await verifyPassword(input.currentPassword, user.passwordHash)) {
+    if (!await app.passwordHasher.verify(input.currentPassword, user.passwordHash)) {
       throw new ApiError('INVALID_CREDENTIALS', 'The current password is wrong', { status: 400 })
     }
-    const passwordHash = await hashPassword(input.newPassword)
+    const passwordHash = await app.passwordHasher.hash(input.newPassword)
     await app.mailer.transaction(async (tx, queue) => {
       if (!await spendEmailToken(tx, row.id)) throw invalidCode('The code has just been used')
       await setPasswordHash(tx, userId, passwordHash)
@@ -81,7 +81,7 @@ export function createPasswordChanges (app: FastifyInstance) {
     const user = await findUserById(app.db, row.userId)
     if (user === undefined) throw invalidCode('This reset link is not valid (links work once)')
     assertPasswordPolicy(input.newPassword, user.email, '/body/newPassword')
-    const passwordHash = await hashPassword(input.newPassword)
+    const passwordHash = await app.passwordHasher.hash(input.newPassword)
     await app.mailer.transaction(async (tx, queue) => {
       if (!await spendEmailToken(tx, row.id)) throw invalidCode('This reset link is not valid (links work once)')
       await setPasswordHash(tx, user.id, passwordHash)
@@ -93,3 +93,14 @@ export function createPasswordChanges (app: FastifyInstance) {
 
   return { startChange, change, requestReset, confirmReset }
 }
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    passwordChanges: ReturnType<typeof createPasswordChanges>
+  }
+}
+
+/** `app.passwordChanges`, shared by the API routes and the password-reset page. */
+export default fp(async function passwordChangesPlugin (app) {
+  app.decorate('passwordChanges', createPasswordChanges(app))
+}, { name: 'password-changes', dependencies: ['config', 'db', 'mail', 'password-hasher'] })

@@ -1,9 +1,5 @@
-import { randomBytes } from 'node:crypto'
 import { dictionary } from '@zxcvbn-ts/language-common'
-import { compareInWorker, hashInWorker } from './bcrypt-pool.js'
 
-/** bcrypt's work factor for stored passwords. */
-export const bcryptCost = 10
 export const passwordMinLength = 8
 /** bcrypt reads at most 72 bytes; longer passwords are refused, never silently truncated. */
 export const passwordMaxBytes = 72
@@ -29,25 +25,4 @@ export function checkPasswordPolicy (password: string, email: string): string[] 
   if (lowered === address || lowered === address.split('@')[0]) problems.push('must not be your email address')
   if (isCommonPassword(password)) problems.push('is too common; choose a less guessable password')
   return problems
-}
-
-/** Hashing and comparing run in a worker-thread pool (see bcrypt-pool.ts), off the event loop. */
-export async function hashPassword (plain: string): Promise<string> {
-  return await hashInWorker(plain, bcryptCost)
-}
-
-export async function verifyPassword (plain: string, hash: string): Promise<boolean> {
-  return await compareInWorker(plain, hash)
-}
-
-let dummyHash: Promise<string> | undefined
-
-/**
- * Spends one bcrypt comparison at the same cost as a real one, for a login naming no account: an
- * unknown user and a wrong password then take about the same time. Always false.
- */
-export async function spendDummyComparison (plain: string): Promise<false> {
-  dummyHash ??= hashPassword(randomBytes(16).toString('base64url'))
-  await verifyPassword(plain, await dummyHash)
-  return false
 }

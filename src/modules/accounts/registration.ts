@@ -3,7 +3,6 @@ import { ApiError } from '../../lib/problem.js'
 import { verificationEmail, verificationLink } from './emails.js'
 import { emailTokenTtlMs, hashLinkToken, newLinkToken } from './one-time-tokens.js'
 import { assertPasswordPolicy } from './policy.js'
-import { hashPassword } from './passwords.js'
 import { findEmailToken, findUserByEmail, findUserById, insertEmailToken, insertUser, markEmailVerified, spendEmailToken } from './repository.js'
 import type { Executor } from '../../db/query-helpers.js'
 import type { RegisterInput } from './schemas.js'
@@ -22,7 +21,7 @@ export function createRegistration (app: FastifyInstance) {
     const email = input.email.trim().toLowerCase()
     const username = input.username ?? null
     assertPasswordPolicy(input.password, email, '/body/password')
-    const passwordHash = await hashPassword(input.password)
+    const passwordHash = await app.passwordHasher.hash(input.password)
     const id = await app.mailer.transaction(async (tx, queue) => {
       const id = await insertUser(tx, { email, username, passwordHash })
       await queue(email, verificationEmail(verificationLink(app.config, await issueVerificationToken(tx, id))))

@@ -5,7 +5,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { prepareProblem } from '../../plugins/errors.js'
 import { escapeHtml } from './emails.js'
 import { htmlPage, sendPage } from './pages.js'
-import { createPasswordChanges } from './password-changes.js'
 import { LinkToken, ResetConfirmBody } from './schemas.js'
 
 const path = '/reset-password'
@@ -40,7 +39,6 @@ function sendErrorPage (error: Error, request: FastifyRequest, reply: FastifyRep
  * errors included, is HTML.
  */
 const resetPasswordPage: FastifyPluginAsyncTypebox = async (app) => {
-  const passwords = createPasswordChanges(app)
   await app.register(formbody)
 
   app.get(path, {
@@ -60,7 +58,7 @@ const resetPasswordPage: FastifyPluginAsyncTypebox = async (app) => {
     schema: { hide: true, body: ResetConfirmBody },
     errorHandler: sendErrorPage
   }, async (request, reply) => {
-    await passwords.confirmReset(request.body)
+    await app.passwordChanges.confirmReset(request.body)
     return sendPage(reply, 200, htmlPage('Password changed', '<p>Your new password is set and every earlier session has ended. You can now log in.</p>'))
   })
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
 import { ApiError } from '../../lib/problem.js'
 import type { TokenClaims, TokenKind } from '../../plugins/auth.js'
 import {
@@ -13,7 +14,7 @@ import type { TokenPairView } from './schemas.js'
  * Access and refresh tokens. A login starts a refresh-token family; each refresh spends the presented
  * token and issues the next of the same family; a spent token presented again revokes the family.
  */
-export function createSessions (app: FastifyInstance) {
+function createSessions (app: FastifyInstance) {
   const { ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL } = app.config
 
   /** A new access token and the next refresh token of the family (a new family: a new session). */
@@ -110,3 +111,14 @@ export function createSessions (app: FastifyInstance) {
 }
 
 export type Sessions = ReturnType<typeof createSessions>
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    sessions: Sessions
+  }
+}
+
+/** `app.sessions`: issuing, refreshing, checking and ending token sessions. */
+export default fp(async function sessionsPlugin (app) {
+  app.decorate('sessions', createSessions(app))
+}, { name: 'sessions', dependencies: ['config', 'db', 'auth'] })

@@ -6,7 +6,7 @@
 /** What the request schema lets through before the checksum is looked at. */
 export const isbnInputPattern = '^[0-9Xx -]{10,17}$'
 
-function isbn13CheckDigit (first12: string): number {
+export function isbn13CheckDigit (first12: string): number {
   let sum = 0
   for (let index = 0; index < 12; index++) sum += Number(first12[index]) * (index % 2 === 0 ? 1 : 3)
   return (10 - (sum % 10)) % 10

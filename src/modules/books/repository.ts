@@ -5,6 +5,7 @@ import type { Executor } from '../../db/query-helpers.js'
 import { authors, books } from '../../db/schema/index.js'
 import { ApiError, forbidden, notFound } from '../../lib/problem.js'
 import { activeBook, bookIsActive, ownsOrAdmin, selectBookViews, toBookView, type BookView, type Caller } from '../catalogue/index.js'
+import { copyChanges } from './copies.js'
 
 /** One book as the API shows it, or `undefined` (a soft-deleted one too, unless `includeDeleted`). */
 export async function findBookView (db: Executor, id: number, { includeDeleted = false } = {}): Promise<BookView | undefined> {
@@ -116,36 +117,6 @@ export interface BookChanges {
   availableCopies?: number
 }
 
-interface CopyState {
-  totalCopies: number
-  availableCopies: number
-  borrowedCopies: number
-  setAsideCopies: number
-}
-
-/**
- * The copy counts after a change of `totalCopies` and/or (admins) `availableCopies`, keeping
- * `available + borrowed + setAside = total`. Throws the contract's 409s when the change cannot fit.
- */
-function nextCopies (current: CopyState, totalCopies: number | undefined, availableCopies: number | undefined): CopyState {
-  const total = totalCopies ?? current.totalCopies
-  const borrowed = current.borrowedCopies
-  if (total < borrowed) {
-    throw new ApiError('COPIES_BELOW_BORROWED', `totalCopies cannot go below the ${borrowed} copies out on loan`)
-  }
-  if (availableCopies !== undefined) {
-    if (availableCopies < 0 || availableCopies > total - borrowed) {
-      throw new ApiError('COPIES_OUT_OF_RANGE', `availableCopies must be between 0 and ${total - borrowed} (totalCopies − copies on loan)`)
-    }
-    return { totalCopies: total, availableCopies, borrowedCopies: borrowed, setAsideCopies: total - borrowed - availableCopies }
-  }
-  // Copies added or removed go onto or come off the shelf; when the shelf runs out, off the set-aside ones.
-  const available = current.availableCopies + (total - current.totalCopies)
-  return available >= 0
-    ? { totalCopies: total, availableCopies: available, borrowedCopies: borrowed, setAsideCopies: current.setAsideCopies }
-    : { totalCopies: total, availableCopies: 0, borrowedCopies: borrowed, setAsideCopies: total - borrowed }
-}
-
 /**
  * Applies a PUT/PATCH under a row lock (SELECT … FOR UPDATE), so a borrow or return racing with it
  * waits and the copy accounting is computed from the counts it will actually change.
@@ -164,12 +135,7 @@ export async function updateBook (db: Database, id: number, changes: BookChanges
     if (changes.availableCopies !== undefined && caller.role !== 'admin') throw forbidden('Only an admin may set availableCopies')
 
     const { author, authorId, totalCopies, availableCopies, ...described } = changes
-    const copies = totalCopies === undefined && availableCopies === undefined
-      ? undefined
-      : nextCopies(current, totalCopies, availableCopies)
-    const copyColumns = copies === undefined
-      ? {}
-      : { totalCopies: copies.totalCopies, availableCopies: copies.availableCopies, setAsideCopies: copies.setAsideCopies }
+    const copyColumns = copyChanges(current, totalCopies, availableCopies)
     const newAuthorId = authorId === undefined && author === undefined
       ? {}
       : { authorId: await resolveAuthor(tx, { authorId, author }) }

@@ -1,5 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { FileStorage } from './storage.js'
+import fp from 'fastify-plugin'
+import { referencedKeys } from './repository.js'
+import { staleUploadMs, type FileStorage } from './storage.js'
 
 /** Waits between attempts to remove bytes whose removal failed: 5 s, 30 s, 2 min, 10 min, then hourly. */
 export const defaultRetryDelaysMs = [5_000, 30_000, 120_000, 600_000, 3_600_000]
@@ -81,3 +83,27 @@ export async function sweepOrphans (
   if (removed > 0) log.info({ count: removed }, 'removed stored file bytes no row points at')
   return removed
 }
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    fileRemover: ByteRemover
+  }
+}
+
+/**
+ * `app.fileRemover`; once serving, a background sweep of the bytes no row points at. Closing the app
+ * stops the retries and waits for the sweep.
+ */
+export default fp(async function fileRemovalPlugin (app) {
+  const remover = new ByteRemover(app.fileStorage, app.log)
+  app.decorate('fileRemover', remover)
+  let orphanSweep: Promise<unknown> = Promise.resolve()
+  app.addHook('onReady', async () => {
+    orphanSweep = sweepOrphans(app.fileStorage, (keys) => referencedKeys(app.db, keys), app.log, staleUploadMs)
+      .catch((error: unknown) => { app.log.warn({ err: error }, 'could not sweep orphaned file bytes') })
+  })
+  app.addHook('onClose', async () => {
+    remover.close()
+    await orphanSweep
+  })
+}, { name: 'file-removal', dependencies: ['db', 'file-storage'] })

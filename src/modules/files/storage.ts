@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { mkdir, open, opendir, readdir, rename, rm, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { Readable, Writable } from 'node:stream'
+import fp from 'fastify-plugin'
 
 /** An inclusive byte range, as in `Range: bytes=start-end`. */
 export interface ByteRange {
@@ -153,3 +154,21 @@ export function createLocalDiskStorage (directory: string): FileStorage {
     }
   }
 }
+
+/** Temporary uploads, and bytes without a row, older than this were left by a crash, not by an upload in progress. */
+export const staleUploadMs = 60 * 60 * 1000
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    fileStorage: FileStorage
+  }
+}
+
+/** `app.fileStorage`: the local disk under `UPLOAD_DIR`, ready, and rid of uploads a crash left behind. */
+export default fp(async function fileStoragePlugin (app) {
+  const storage = createLocalDiskStorage(app.config.UPLOAD_DIR)
+  await storage.init()
+  const swept = await storage.sweepTemporary(staleUploadMs)
+  if (swept > 0) app.log.info({ count: swept }, 'removed stale temporary uploads')
+  app.decorate('fileStorage', storage)
+}, { name: 'file-storage', dependencies: ['config'] })

@@ -1,21 +1,24 @@
 import { eq } from 'drizzle-orm'
 import t from 'tap'
 import { emailTokens, users } from '../../../src/db/schema/index.js'
-import { checkPasswordPolicy, hashPassword, verifyPassword } from '../../../src/modules/accounts/passwords.js'
+import { withPasswordHasher } from '../../../src/modules/accounts/bcrypt-pool.js'
+import { checkPasswordPolicy } from '../../../src/modules/accounts/passwords.js'
 import { bearer, build, codeOf, firstLink, login, otherStrongPassword, registerUser, setupMail, strongPassword } from '../../helpers/index.js'
 
 const mail = await setupMail(t)
 
-t.test('checkPasswordPolicy and hashPassword (also used by the admin CLI)', async (t) => {
+t.test('checkPasswordPolicy and the password hasher (also used by the admin CLI)', async (t) => {
   t.same(checkPasswordPolicy(strongPassword, 'a@example.com'), [])
   t.match(checkPasswordPolicy('short', 'a@example.com'), [/at least 8/])
   t.match(checkPasswordPolicy('ü'.repeat(37), 'a@example.com'), [/72 bytes/])
   t.match(checkPasswordPolicy('qwertyuiop', 'a@example.com'), [/common/])
   t.match(checkPasswordPolicy('Someone@Example.com', 'someone@example.com'), [/email/])
-  const hash = await hashPassword(strongPassword)
-  t.match(hash, /^\$2[aby]\$10\$/)
-  t.ok(await verifyPassword(strongPassword, hash))
-  t.notOk(await verifyPassword(otherStrongPassword, hash))
+  await withPasswordHasher(async (hasher) => {
+    const hash = await hasher.hash(strongPassword)
+    t.match(hash, /^\$2[aby]\$10\$/)
+    t.ok(await hasher.verify(strongPassword, hash))
+    t.notOk(await hasher.verify(otherStrongPassword, hash))
+  })
 })
 
 t.test('password change: code by email, then every token stops working and a notice is sent', async (t) => {
@@ -111,7 +114,7 @@ t.test('password change codes: wrong, replaced, five tries, expired', async (t) 
   t.equal(expired.json().code, 'TOKEN_EXPIRED')
 
   const [stored] = await app.db.select().from(users).where(eq(users.id, user.id))
-  t.ok(await verifyPassword(user.password, stored?.passwordHash ?? ''), 'the password never changed')
+  t.ok(await app.passwordHasher.verify(user.password, stored?.passwordHash ?? ''), 'the password never changed')
   t.equal((await app.inject({ method: 'GET', url: '/api/change-password' })).statusCode, 401)
 })
 

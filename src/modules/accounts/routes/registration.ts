@@ -1,0 +1,75 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { ApiError } from '../../../lib/problem.js'
+import { problemResponses } from '../../../schemas/common.js'
+import { verificationLandingUrl } from '../emails.js'
+import { wantsHtml } from '../negotiation.js'
+import { sendPage, verificationPage } from '../pages.js'
+import { createRegistration, type VerificationOutcome } from '../registration.js'
+import { Accepted, AccountCreated, LookupEmailBody, RegisterBody, TokenParams, Verified } from '../schemas.js'
+import { accepted, withAliases } from './aliases.js'
+
+/** Registration and email verification. */
+export const registrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const registration = createRegistration(app)
+
+  for (const { url, deprecation } of withAliases('/register', '/user/register')) {
+    app.post(url, {
+      config: { auth: 'public', limit: 'register' },
+      schema: {
+        summary: 'Create an account',
+        description: 'Sends the verification email; tokens are issued once the email is verified.',
+        tags: ['Accounts'],
+        body: RegisterBody,
+        response: { 201: AccountCreated, ...problemResponses(409) },
+        ...deprecation
+      }
+    }, async (request, reply) => reply.code(201).send(await registration.register(request.body)))
+  }
+
+  app.post('/verify-email/resend', {
+    config: { auth: 'public', limit: 'verification-resend' },
+    schema: {
+      summary: 'Send the verification email again',
+      description: 'Always 202, whether or not the email belongs to an unverified account.',
+      tags: ['Accounts'],
+      body: LookupEmailBody,
+      response: { 202: Accepted }
+    }
+  }, async (request, reply) => {
+    await registration.resendVerification(request.body.email)
+    return reply.code(202).send(accepted('If an unverified account uses this email, a new verification link is on its way'))
+  })
+
+  for (const method of ['GET', 'POST'] as const) {
+    app.route({
+      method,
+      url: '/verify-email/:token',
+      config: { auth: 'public' },
+      schema: {
+        summary: method === 'GET' ? 'Verify an email address (the emailed link)' : 'Verify an email address (from a frontend)',
+        description: 'JSON `{ verified: true }`; a browser asking for text/html gets a small page, or a 303 redirect to FRONTEND_URL when set. A used link answers 200 again once the account is verified.',
+        tags: ['Accounts'],
+        params: TokenParams,
+        response: {
+          200: Verified,
+          303: Type.Null({ description: 'Redirect to the frontend (FRONTEND_URL), `/email-verified?status=verified|invalid|expired`' })
+        }
+      },
+      handler: async (request, reply) => {
+        const html = wantsHtml(request)
+        let outcome: VerificationOutcome = 'verified'
+        try {
+          await registration.verifyEmail(request.params.token)
+        } catch (error) {
+          if (!html || !(error instanceof ApiError) || (error.code !== 'TOKEN_INVALID' && error.code !== 'TOKEN_EXPIRED')) throw error
+          outcome = error.code === 'TOKEN_EXPIRED' ? 'expired' : 'invalid'
+        }
+        if (!html) return { verified: true as const }
+        const frontend = app.config.FRONTEND_URL
+        if (frontend !== undefined) return reply.redirect(verificationLandingUrl(frontend, outcome), 303)
+        return sendPage(reply, outcome === 'verified' ? 200 : 400, verificationPage(outcome))
+      }
+    })
+  }
+}

@@ -1,0 +1,93 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { NoContent, problemResponses } from '../../../schemas/common.js'
+import { createLogin } from '../login.js'
+import { LoginBody, LogoutBody, RefreshBody, TokenPair, TokenValid, VerifyTokenBody } from '../schemas.js'
+import { withAliases } from './aliases.js'
+import { failedLoginMax, failedLoginWindow } from '../login-limiter.js'
+
+/** RFC 6749 §5.1: an answer that carries tokens must never be stored by a cache. */
+function neverCache (_request: FastifyRequest, reply: FastifyReply, done: () => void) {
+  reply.header('cache-control', 'no-store')
+  done()
+}
+
+/** Login, refresh, token checks and logout. */
+export const tokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { sessions } = app
+  const login = createLogin(app)
+
+  for (const { url, deprecation } of withAliases('/token', '/login', '/user/login')) {
+    app.post(url, {
+      config: { auth: 'public', limit: 'login' },
+      onRequest: neverCache,
+      schema: {
+        summary: 'Log in: get an access and a refresh token',
+        description: `Send \`email\` or \`username\`, and \`password\`. After ${failedLoginMax} failed attempts in ${failedLoginWindow} an account answers 429 until the window passes.`,
+        tags: ['Tokens'],
+        body: LoginBody,
+        response: { 200: TokenPair, ...problemResponses(401, 403) },
+        ...deprecation
+      }
+    }, async (request) => await login(request, request.body))
+  }
+
+  for (const { url, deprecation } of withAliases('/token/refresh', '/refresh')) {
+    app.post(url, {
+      config: { auth: 'public' },
+      onRequest: neverCache,
+      schema: {
+        summary: 'Exchange a refresh token for a new pair (rotation)',
+        description: 'The refresh token is spent; presenting it again revokes its whole session (401 TOKEN_REVOKED).',
+        tags: ['Tokens'],
+        body: RefreshBody,
+        response: { 200: TokenPair, ...problemResponses(401) },
+        ...deprecation
+      }
+    }, async (request) => await sessions.refresh(request.body.refresh))
+  }
+
+  for (const { url, deprecation } of withAliases('/token/verify', '/verify')) {
+    app.post(url, {
+      config: { auth: 'public' },
+      schema: {
+        summary: 'Check whether a token is valid',
+        description: 'Access or refresh token; 400 TOKEN_INVALID, TOKEN_EXPIRED or TOKEN_REVOKED when it would be refused.',
+        tags: ['Tokens'],
+        body: VerifyTokenBody,
+        response: { 200: TokenValid },
+        ...deprecation
+      }
+    }, async (request) => await sessions.verify(request.body.token))
+  }
+
+  for (const { url, deprecation } of withAliases('/logout', '/user/logout')) {
+    app.post(url, {
+      config: { auth: 'bearer' },
+      // The body is optional: no body counts as `{}`.
+      preValidation: async (request) => { request.body ??= {} },
+      schema: {
+        summary: 'Log out this access token (and a refresh token\'s session)',
+        tags: ['Tokens'],
+        body: LogoutBody,
+        response: { 204: NoContent },
+        ...deprecation
+      }
+    }, async (request, reply) => {
+      await sessions.logout(request.auth, request.body.refresh)
+      return reply.code(204).send(null)
+    })
+  }
+
+  app.post('/logout/all', {
+    config: { auth: 'bearer' },
+    schema: {
+      summary: 'Log out everywhere: every token of the user stops working',
+      tags: ['Tokens'],
+      response: { 204: NoContent }
+    }
+  }, async (request, reply) => {
+    await sessions.logoutAll(request.auth.userId)
+    return reply.code(204).send(null)
+  })
+}

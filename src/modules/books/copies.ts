@@ -1,0 +1,39 @@
+import { ApiError } from '../../lib/problem.js'
+
+/** A book's copies: `available + borrowed + setAside = total`, always (a CHECK in the database too). */
+interface CopyState {
+  totalCopies: number
+  availableCopies: number
+  borrowedCopies: number
+  setAsideCopies: number
+}
+
+/**
+ * The copy counts after a change of `totalCopies` and/or (admins) `availableCopies`, keeping
+ * `available + borrowed + setAside = total`. Throws the contract's 409s when the change cannot fit.
+ */
+function nextCopies (current: CopyState, totalCopies: number | undefined, availableCopies: number | undefined): CopyState {
+  const total = totalCopies ?? current.totalCopies
+  const borrowed = current.borrowedCopies
+  if (total < borrowed) {
+    throw new ApiError('COPIES_BELOW_BORROWED', `totalCopies cannot go below the ${borrowed} copies out on loan`)
+  }
+  if (availableCopies !== undefined) {
+    if (availableCopies < 0 || availableCopies > total - borrowed) {
+      throw new ApiError('COPIES_OUT_OF_RANGE', `availableCopies must be between 0 and ${total - borrowed} (totalCopies − copies on loan)`)
+    }
+    return { totalCopies: total, availableCopies, borrowedCopies: borrowed, setAsideCopies: total - borrowed - availableCopies }
+  }
+  // Copies added or removed go onto or come off the shelf; when the shelf runs out, off the set-aside ones.
+  const available = current.availableCopies + (total - current.totalCopies)
+  return available >= 0
+    ? { totalCopies: total, availableCopies: available, borrowedCopies: borrowed, setAsideCopies: current.setAsideCopies }
+    : { totalCopies: total, availableCopies: 0, borrowedCopies: borrowed, setAsideCopies: total - borrowed }
+}
+
+/** The copy columns a change of `totalCopies` and/or `availableCopies` sets; none when it names neither. */
+export function copyChanges (current: CopyState, totalCopies: number | undefined, availableCopies: number | undefined) {
+  if (totalCopies === undefined && availableCopies === undefined) return {}
+  const copies = nextCopies(current, totalCopies, availableCopies)
+  return { totalCopies: copies.totalCopies, availableCopies: copies.availableCopies, setAsideCopies: copies.setAsideCopies }
+}
