@@ -26,6 +26,7 @@ import rateLimitPlugin from './plugins/rate-limit.js'
 import redisPlugin from './plugins/redis.js'
 import requestBodiesPlugin from './plugins/request-bodies.js'
 import routePolicyPlugin from './plugins/route-policy.js'
+import schedulerPlugin from './plugins/scheduler.js'
 import schemasPlugin from './plugins/schemas.js'
 import securityPlugin, { securityHeaders } from './plugins/security.js'
 import { ProblemSchema } from './schemas/common.js'
@@ -107,6 +108,7 @@ export async function buildApp (config: Config, { loggerInstance, now }: BuildOp
   await app.register(redisPlugin)
   await app.register(dbPlugin)
   await app.register(mailPlugin)
+  await app.register(schedulerPlugin)
   await app.register(securityPlugin)
   await app.register(rateLimitPlugin)
   await app.register(authPlugin, { now })
