@@ -14,6 +14,7 @@ import { catalogueSchemas } from './modules/catalogue/index.js'
 import favoritesModule from './modules/favorites/index.js'
 import filesModule from './modules/files/index.js'
 import healthRoutes from './modules/health/index.js'
+import noticesModule from './modules/notices/index.js'
 import reviewsModule from './modules/reviews/index.js'
 import authPlugin from './plugins/auth.js'
 import configPlugin from './plugins/config.js'
@@ -117,6 +118,7 @@ export async function buildApp (config: Config, { loggerInstance, now }: BuildOp
   await app.register(accountServices)
   await app.register(healthRoutes)
   await app.register(resetPasswordPage)
+  await app.register(noticesModule)
   for (const featureModule of [accountsModule, booksModule, authorsModule, favoritesModule, reviewsModule, borrowsModule, adminModule, filesModule]) {
     await app.register(featureModule, { prefix: '/api' })
   }
