@@ -13,6 +13,9 @@ export function dueCondition (kind: NoticeKind, now: Date, dueSoonDays: number):
     : and(gte(borrows.dueAt, now), lte(borrows.dueAt, new Date(now.getTime() + dueSoonDays * dayMs)))
 }
 
+/** The `notices` row of this kind for the borrow at hand (a LEFT JOIN's condition: NULL when there is none). */
+const noticeOf = (kind: NoticeKind) => and(eq(notices.kind, kind), eq(notices.borrowId, borrows.id))
+
 /**
  * Up to `limit` open borrows owed a notice of `kind`, earliest due first: a range of the
  * (returned_at, due_at) index, so returned borrows are never read, each looked up in the unique key of
@@ -21,40 +24,40 @@ export function dueCondition (kind: NoticeKind, now: Date, dueSoonDays: number):
  */
 export function candidatesQuery (db: Executor, kind: NoticeKind, due: SQL | undefined, limit: number) {
   return db.select({ id: borrows.id }).from(borrows)
-    .leftJoin(notices, and(eq(notices.kind, kind), eq(notices.borrowId, borrows.id)))
+    .leftJoin(notices, noticeOf(kind))
     .where(and(isNull(borrows.returnedAt), due, isNull(notices.id)))
     .orderBy(asc(borrows.dueAt)).limit(limit)
+}
+
+/** Locks these borrows by primary key (never a range of another index), skipping those locked already. */
+export function lockBorrows (db: Executor, ids: number[]) {
+  return db.select({ id: borrows.id }).from(borrows).where(inArray(borrows.id, ids)).for('update', { skipLocked: true })
 }
 
 const templates = { due_soon: dueSoonEmail, overdue: overdueEmail } satisfies Record<NoticeKind, (facts: BorrowNoticeFacts) => unknown>
 
 /**
  * Writes the notices of one batch and their emails in one transaction; returns how many it wrote.
- * The borrows are locked first, skipping those another instance (or a return, a renewal) holds, and
- * rechecked, since they may have been returned or renewed since they were picked. A borrow's notices
- * are written only under its lock, so the notices read next (the transaction's first plain read,
- * whose snapshot is taken after the locks were granted) are all there are: what is left is ours alone,
- * and the unique key refuses a second row if that ever stops being true.
+ * The borrows are locked first by primary key, skipping those another instance (or a return, a
+ * renewal) holds. A borrow's notices are written only under its lock, so the next read (the
+ * transaction's first plain read, whose snapshot is taken after the locks were granted) sees every
+ * notice there is and each borrow as it is now: those still open, due, and without this notice are
+ * ours alone. Should that ever not hold, the unique key refuses the second row and the batch rolls back.
  */
 export async function writeNotices (mailer: Mailer, kind: NoticeKind, due: SQL | undefined, ids: number[]): Promise<number> {
   return await mailer.transaction(async (tx, queue) => {
-    const locked = await tx.select({ id: borrows.id }).from(borrows)
-      .where(and(inArray(borrows.id, ids), isNull(borrows.returnedAt), due))
-      .for('update', { skipLocked: true })
+    const locked = await lockBorrows(tx, ids)
     if (locked.length === 0) return 0
-    const lockedIds = locked.map((row) => row.id)
-    const sent = new Set((await tx.select({ borrowId: notices.borrowId }).from(notices)
-      .where(and(eq(notices.kind, kind), inArray(notices.borrowId, lockedIds)))).map((row) => row.borrowId))
-    const fresh = lockedIds.filter((id) => !sent.has(id))
-    if (fresh.length === 0) return 0
-    await tx.insert(notices).values(fresh.map((borrowId) => ({ kind, borrowId })))
-    const facts = await tx.select({ email: users.email, username: users.username, title: books.title, author: authors.name, dueAt: borrows.dueAt })
+    const owed = await tx.select({ borrowId: borrows.id, email: users.email, username: users.username, title: books.title, author: authors.name, dueAt: borrows.dueAt })
       .from(borrows)
       .innerJoin(users, eq(users.id, borrows.userId))
       .innerJoin(books, eq(books.id, borrows.bookId))
       .innerJoin(authors, eq(authors.id, books.authorId))
-      .where(inArray(borrows.id, fresh))
-    for (const { email, ...fact } of facts) await queue(email, templates[kind](fact))
-    return fresh.length
+      .leftJoin(notices, noticeOf(kind))
+      .where(and(inArray(borrows.id, locked.map((row) => row.id)), isNull(borrows.returnedAt), due, isNull(notices.id)))
+    if (owed.length === 0) return 0
+    await tx.insert(notices).values(owed.map(({ borrowId }) => ({ kind, borrowId })))
+    for (const { email, borrowId, ...facts } of owed) await queue(email, templates[kind](facts))
+    return owed.length
   })
 }

@@ -2,7 +2,7 @@ import { count, countDistinct, eq, sql } from 'drizzle-orm'
 import t from 'tap'
 import { emailOutbox, notices } from '../../../src/db/schema/index.js'
 import { noticeBatchSize } from '../../../src/modules/notices/job.js'
-import { candidatesQuery, dueCondition } from '../../../src/modules/notices/repository.js'
+import { candidatesQuery, dueCondition, lockBorrows } from '../../../src/modules/notices/repository.js'
 import { build, createBook, createBorrows, createTestDatabase, createUser, type BorrowRow } from '../../helpers/index.js'
 
 const day = 86_400_000
@@ -26,7 +26,7 @@ t.test('more overdue borrows than a batch, two instances at once: every one noti
     returnedAt: new Date(now - 40 * day)
   }))
   const notYetDue = { userId: owner.id, bookId: shelf[0]?.id ?? 0, borrowedAt: new Date(now), dueAt: new Date(now + 5 * day) }
-  await createBorrows(a, [...overdue, ...history, notYetDue])
+  const ids = await createBorrows(a, [...overdue, ...history, notYetDue])
   t.ok(overdue.length > 2 * noticeBatchSize, `${overdue.length} overdue borrows: more than two batches of ${noticeBatchSize}`)
 
   await Promise.all(apps.map((app) => app.scheduler.runNow('notices')))
@@ -54,4 +54,9 @@ t.test('more overdue borrows than a batch, two instances at once: every one noti
   t.ok((borrowsStep?.rows ?? Infinity) < history.length, 'the estimate stays below the returned borrows')
   const noticesStep = rows.find((row) => row.table === 'notices')
   t.match(noticesStep, { type: 'eq_ref', key: 'notices_kind_borrow_unique' }, 'notices looked up by their unique key, one row per borrow')
+
+  // A batch locks its borrows by primary key: no other open borrow is locked with them.
+  const lock = lockBorrows(a.db, ids.slice(0, noticeBatchSize)).toSQL()
+  const [lockPlan] = await a.pool.query(`explain ${lock.sql}`, lock.params)
+  t.match(lockPlan, [{ table: 'borrows', key: 'PRIMARY' }], 'the lock reads the primary key only')
 })
