@@ -14,6 +14,7 @@ import { catalogueSchemas } from './modules/catalogue/index.js'
 import favoritesModule from './modules/favorites/index.js'
 import filesModule from './modules/files/index.js'
 import healthRoutes from './modules/health/index.js'
+import noticesModule from './modules/notices/index.js'
 import reviewsModule from './modules/reviews/index.js'
 import authPlugin from './plugins/auth.js'
 import configPlugin from './plugins/config.js'
@@ -26,6 +27,7 @@ import rateLimitPlugin from './plugins/rate-limit.js'
 import redisPlugin from './plugins/redis.js'
 import requestBodiesPlugin from './plugins/request-bodies.js'
 import routePolicyPlugin from './plugins/route-policy.js'
+import schedulerPlugin from './plugins/scheduler.js'
 import schemasPlugin from './plugins/schemas.js'
 import securityPlugin, { securityHeaders } from './plugins/security.js'
 import { ProblemSchema } from './schemas/common.js'
@@ -107,6 +109,7 @@ export async function buildApp (config: Config, { loggerInstance, now }: BuildOp
   await app.register(redisPlugin)
   await app.register(dbPlugin)
   await app.register(mailPlugin)
+  await app.register(schedulerPlugin)
   await app.register(securityPlugin)
   await app.register(rateLimitPlugin)
   await app.register(authPlugin, { now })
@@ -115,6 +118,7 @@ export async function buildApp (config: Config, { loggerInstance, now }: BuildOp
   await app.register(accountServices)
   await app.register(healthRoutes)
   await app.register(resetPasswordPage)
+  await app.register(noticesModule)
   for (const featureModule of [accountsModule, booksModule, authorsModule, favoritesModule, reviewsModule, borrowsModule, adminModule, filesModule]) {
     await app.register(featureModule, { prefix: '/api' })
   }

@@ -34,7 +34,11 @@ export const ConfigSchema = Type.Object({
   AUTH_RATE_LIMIT_MAX: Count(10),
   BORROW_RATE_LIMIT_PER_HOUR: Count(10),
   MAX_OPEN_BORROWS: Count(5),
-  LOAN_DAYS: Count(14),
+  // 0: due at once.
+  LOAN_DAYS: Type.Integer({ minimum: 0, maximum: 365, default: 14 }),
+  // 0: no due-soon notices.
+  DUE_SOON_DAYS: Type.Integer({ minimum: 0, maximum: 365, default: 2 }),
+  NOTICE_INTERVAL_SECONDS: Seconds(300),
   UPLOAD_DIR: Type.String({ minLength: 1, default: './var/uploads' }),
   MAX_UPLOAD_BYTES: Count(20971520),
   CORS_ORIGINS: Type.Optional(CommaList),

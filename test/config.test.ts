@@ -21,6 +21,8 @@ t.test('defaults follow the contract', async (t) => {
     BORROW_RATE_LIMIT_PER_HOUR: 10,
     MAX_OPEN_BORROWS: 5,
     LOAN_DAYS: 14,
+    DUE_SOON_DAYS: 2,
+    NOTICE_INTERVAL_SECONDS: 300,
     UPLOAD_DIR: './var/uploads',
     MAX_UPLOAD_BYTES: 20971520,
     LOG_LEVEL: 'info'

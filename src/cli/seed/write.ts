@@ -6,7 +6,7 @@ import type { Pool } from 'mysql2/promise'
 import { casing, connectDatabase, connectedDrizzle, type Database, type DatabaseHandle } from '../../db/client.js'
 import { migrateDatabase, parseDatabaseUrl } from '../../db/migrate.js'
 import {
-  authors, books, bookTotals, borrows, emailOutbox, emailTokens, favorites, files, refreshTokens, reviews, revokedAccessTokens, users
+  authors, books, bookTotals, borrows, emailOutbox, emailTokens, favorites, files, notices, refreshTokens, reviews, revokedAccessTokens, users
 } from '../../db/schema/index.js'
 import { withPasswordHasher } from '../../modules/accounts/index.js'
 import {
@@ -104,7 +104,7 @@ class Inserter {
 }
 
 /** Every table holding data. */
-const dataTables = [borrows, reviews, favorites, files, refreshTokens, emailTokens, emailOutbox, revokedAccessTokens, books, bookTotals, authors, users]
+const dataTables = [notices, borrows, reviews, favorites, files, refreshTokens, emailTokens, emailOutbox, revokedAccessTokens, books, bookTotals, authors, users]
 
 /** Refuses a database that holds users, or (with `force`) empties every table. */
 async function refuseOrEmpty ({ pool, db }: DatabaseHandle, databaseUrl: string, force: boolean): Promise<void> {

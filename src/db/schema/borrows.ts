@@ -22,7 +22,10 @@ export const borrows = mysqlTable('borrows', {
   // Covering for the statistics: counts and top lists of borrows made, durations of borrows returned.
   index('borrows_borrowed_book_user_idx').on(table.borrowedAt, table.bookId, table.userId),
   index('borrows_returned_borrowed_idx').on(table.returnedAt, table.borrowedAt),
-  check('borrows_due_after_borrowed', sql`${table.dueAt} > ${table.borrowedAt}`),
+  // Open borrows (returned_at NULL) by due date, for the notices: never reads a returned borrow.
+  index('borrows_open_due_idx').on(table.returnedAt, table.dueAt),
+  // Not before: LOAN_DAYS=0 lends a book due at once.
+  check('borrows_due_after_borrowed', sql`${table.dueAt} >= ${table.borrowedAt}`),
   check('borrows_returned_after_borrowed', sql`${table.returnedAt} is null or ${table.returnedAt} >= ${table.borrowedAt}`)
 ])
 

@@ -1,14 +1,11 @@
 import type { Config } from '../../config.js'
+import { emailLayout, escapeHtml } from '../../lib/email-html.js'
 import type { MailMessage } from '../../plugins/mail.js'
 
 type Email = Omit<MailMessage, 'to'>
 type LinkConfig = Pick<Config, 'PUBLIC_URL' | 'FRONTEND_URL'>
 
 const trimSlash = (url: string) => url.replace(/\/+$/, '')
-
-export function escapeHtml (value: string): string {
-  return value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`)
-}
 
 /** The API's own verification link, or the frontend's page carrying the same token when one is configured. */
 export function verificationLink ({ PUBLIC_URL, FRONTEND_URL }: LinkConfig, token: string): string {
@@ -26,11 +23,6 @@ export function verificationLandingUrl (frontendUrl: string, status: 'verified' 
   return `${trimSlash(frontendUrl)}/email-verified?status=${status}`
 }
 
-function layout (title: string, paragraphs: string[]): string {
-  return '<!doctype html><html lang="en"><body style="font-family:sans-serif;line-height:1.5">' +
-    `<h1 style="font-size:1.25em">${escapeHtml(title)}</h1>${paragraphs.map((p) => `<p>${p}</p>`).join('')}</body></html>`
-}
-
 function linkParagraph (url: string): string {
   const safe = escapeHtml(url)
   return `<a href="${safe}">${safe}</a>`
@@ -42,7 +34,7 @@ export function verificationEmail (link: string): Email {
     kind: 'verify_email',
     subject,
     text: `Welcome to the Bookstore!\n\nConfirm your email address by opening this link (valid for 24 hours):\n\n${link}\n\nIf you did not create an account, ignore this email.\n`,
-    html: layout(subject, [
+    html: emailLayout(subject, [
       'Welcome to the Bookstore! Confirm your email address by opening this link (valid for 24 hours):',
       linkParagraph(link),
       'If you did not create an account, ignore this email.'
@@ -56,7 +48,7 @@ export function passwordResetEmail (link: string): Email {
     kind: 'password_reset',
     subject,
     text: `Someone asked to reset the password of your Bookstore account.\n\nChoose a new password here (valid for 30 minutes, usable once):\n\n${link}\n\nIf it was not you, ignore this email: your password stays as it is.\n`,
-    html: layout(subject, [
+    html: emailLayout(subject, [
       'Someone asked to reset the password of your Bookstore account. Choose a new password here (valid for 30 minutes, usable once):',
       linkParagraph(link),
       'If it was not you, ignore this email: your password stays as it is.'
@@ -70,7 +62,7 @@ export function changePasswordCodeEmail (code: string): Email {
     kind: 'change_password_code',
     subject,
     text: `To change your Bookstore password, enter this code (valid for 15 minutes):\n\n${code}\n\nIf you did not ask to change your password, log in and change it now.\n`,
-    html: layout(subject, [
+    html: emailLayout(subject, [
       'To change your Bookstore password, enter this code (valid for 15 minutes):',
       `<strong style="font-size:1.5em;letter-spacing:0.1em">${escapeHtml(code)}</strong>`,
       'If you did not ask to change your password, log in and change it now.'
@@ -85,6 +77,6 @@ export function passwordChangedEmail (how: 'changed' | 'reset'): Email {
     kind: 'password_changed',
     subject,
     text: `${line}\n\nIf this was not you, reset your password at once and contact us.\n`,
-    html: layout(subject, [escapeHtml(line), 'If this was not you, reset your password at once and contact us.'])
+    html: emailLayout(subject, [escapeHtml(line), 'If this was not you, reset your password at once and contact us.'])
   }
 }

@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify'
-import { escapeHtml } from './emails.js'
+import { escapeHtml } from '../../lib/email-html.js'
 
 /** Answers of this API that are pages (links opened without a frontend): readable, nothing to load. */
 const pageSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"

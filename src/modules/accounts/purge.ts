@@ -5,15 +5,11 @@ export const purgeIntervalMs = 60 * 60 * 1000
 
 /**
  * Deletes expired denylist entries, refresh tokens and email tokens, and old sent emails, every
- * hour on each instance (the deletes are idempotent). The timer never keeps the process alive and
- * stops with the app.
+ * hour on each instance (the deletes are idempotent, so instances need not take turns).
  */
-export function schedulePurge (app: FastifyInstance, intervalMs = purgeIntervalMs): void {
-  const timer = setInterval(() => {
-    Promise.all([purgeExpired(app.db), app.mailer.purgeSent()])
-      .then(([counts, sentEmails]) => app.log.debug({ purged: { ...counts, sentEmails } }, 'expired tokens and old sent emails purged'))
-      .catch((error: unknown) => app.log.warn({ err: error }, 'purging expired tokens failed'))
-  }, intervalMs)
-  timer.unref()
-  app.addHook('onClose', async () => { clearInterval(timer) })
+export function schedulePurge (app: FastifyInstance): void {
+  app.scheduler.every('purge', purgeIntervalMs, async () => {
+    const [counts, sentEmails] = await Promise.all([purgeExpired(app.db), app.mailer.purgeSent()])
+    app.log.debug({ purged: { ...counts, sentEmails } }, 'expired tokens and old sent emails purged')
+  })
 }

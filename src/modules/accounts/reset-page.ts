@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { prepareProblem } from '../../plugins/errors.js'
-import { escapeHtml } from './emails.js'
+import { escapeHtml } from '../../lib/email-html.js'
 import { htmlPage, sendPage } from './pages.js'
 import { LinkToken, ResetConfirmBody } from './schemas.js'
 

@@ -1,0 +1,11 @@
+/** The HTML side of the emails every module writes: escaping and one plain layout. */
+
+export function escapeHtml (value: string): string {
+  return value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`)
+}
+
+/** A titled email body; the paragraphs are HTML already (escape what came from users). */
+export function emailLayout (title: string, paragraphs: string[]): string {
+  return '<!doctype html><html lang="en"><body style="font-family:sans-serif;line-height:1.5">' +
+    `<h1 style="font-size:1.25em">${escapeHtml(title)}</h1>${paragraphs.map((p) => `<p>${p}</p>`).join('')}</body></html>`
+}
