@@ -4,14 +4,14 @@ import { purgeExpired } from './repository.js'
 export const purgeIntervalMs = 60 * 60 * 1000
 
 /**
- * Deletes expired denylist entries, refresh tokens and email tokens, and old sent emails, every
- * hour on each instance (the deletes are idempotent). The timer never keeps the process alive and
- * stops with the app.
+ * Deletes expired denylist entries, refresh tokens and email tokens, old sent emails and expired
+ * idempotency keys, every hour on each instance (the deletes are idempotent). The timer never keeps
+ * the process alive and stops with the app.
  */
 export function schedulePurge (app: FastifyInstance, intervalMs = purgeIntervalMs): void {
   const timer = setInterval(() => {
-    Promise.all([purgeExpired(app.db), app.mailer.purgeSent()])
-      .then(([counts, sentEmails]) => app.log.debug({ purged: { ...counts, sentEmails } }, 'expired tokens and old sent emails purged'))
+    Promise.all([purgeExpired(app.db), app.mailer.purgeSent(), app.idempotency.purgeExpired()])
+      .then(([counts, sentEmails, idempotencyKeys]) => app.log.debug({ purged: { ...counts, sentEmails, idempotencyKeys } }, 'expired tokens, old sent emails and idempotency keys purged'))
       .catch((error: unknown) => app.log.warn({ err: error }, 'purging expired tokens failed'))
   }, intervalMs)
   timer.unref()
