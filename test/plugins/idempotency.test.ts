@@ -19,9 +19,28 @@ function poster (app: TestApp) {
   })
 }
 
+// One app for the file (building one migrates a database, which is slow on a busy machine): the
+// housekeeping runs every 50 ms, and the first keyed borrow of the crash test loses its answer.
+let crash = false
+const app = await build(t, {
+  env: { BORROW_RATE_LIMIT_PER_HOUR: '100' },
+  routes: (app) => {
+    schedulePurge(app, 50)
+    // After the handler (its transaction committed), before anything is sent: the connection drops
+    // and the answer is lost, as when a process dies at that moment.
+    app.addHook('preSerialization', async (request, _reply, payload) => {
+      if (crash && request.routeOptions.url === '/api/borrows') {
+        crash = false
+        request.raw.socket.destroy()
+        throw new Error('crashed after the commit')
+      }
+      return payload
+    })
+  }
+})
+const post = poster(app)
+
 t.test('a retry with the same key replays the first answer and changes nothing', async (t) => {
-  const app = await build(t, { env: { BORROW_RATE_LIMIT_PER_HOUR: '100' } })
-  const post = poster(app)
   const alice = await createUser(app)
   const book = await createBook(app, { ownerId: alice.id, copies: 3 })
 
@@ -98,8 +117,7 @@ t.test('a retry with the same key replays the first answer and changes nothing',
 })
 
 t.test('the same key for another request is 422; keys are per caller', async (t) => {
-  const app = await build(t)
-  const post = poster(app)
+  const borrowsBefore = await countBorrows(app)
   const alice = await createUser(app)
   const bob = await createUser(app)
   const one = await createBook(app, { ownerId: alice.id, copies: 2 })
@@ -115,12 +133,11 @@ t.test('the same key for another request is 422; keys are per caller', async (t)
   const bobs = await post('/api/borrows', bob, 'k', { bookId: two.id })
   t.equal(bobs.statusCode, 201, 'Bob\'s key k is his own')
   t.notOk(bobs.headers['idempotent-replayed'])
-  t.equal(await countBorrows(app), 2)
+  t.equal(await countBorrows(app) - borrowsBefore, 2)
 })
 
 t.test('10 parallel requests with one key: one executes, the rest 409 or the replay', async (t) => {
-  const app = await build(t)
-  const post = poster(app)
+  const borrowsBefore = await countBorrows(app)
   const alice = await createUser(app)
   const book = await createBook(app, { ownerId: alice.id, copies: 10 })
   const answers = await Promise.all(Array.from({ length: 10 }, () => post('/api/borrows', alice, 'parallel', { bookId: book.id })))
@@ -131,13 +148,12 @@ t.test('10 parallel requests with one key: one executes, the rest 409 or the rep
     if (answer.statusCode === 409) t.equal(answer.json().code, 'IDEMPOTENCY_IN_PROGRESS')
     else t.same([answer.statusCode, answer.headers['idempotent-replayed'], answer.body], [201, 'true', fresh[0]?.body])
   }
-  t.equal(await countBorrows(app), 1)
+  t.equal(await countBorrows(app) - borrowsBefore, 1)
   t.match(await bookCopies(app, book.id), { available: 9, open: 1 })
 })
 
 t.test('a 5xx leaves the key free for the retry', async (t) => {
-  const app = await build(t)
-  const post = poster(app)
+  const authorsBefore = await rows(app, authors)
   const admin = await createUser(app, { role: 'admin' })
   // A real failure of the database: the table is gone for a moment.
   await app.db.execute(sql`rename table authors to authors_away`)
@@ -147,25 +163,12 @@ t.test('a 5xx leaves the key free for the retry', async (t) => {
   const retried = await post('/api/authors', admin, 'author-1', { name: 'Octavia E. Butler' })
   t.equal(retried.statusCode, 201)
   t.notOk(retried.headers['idempotent-replayed'], 'executed, not replayed')
-  t.equal(await rows(app, authors), 1)
+  t.equal(await rows(app, authors) - authorsBefore, 1)
 })
 
 t.test('a crash between commit and answer: the retry replays, nothing doubled', async (t) => {
-  let crash = true
-  const app = await build(t, {
-    routes: (app) => {
-      // After the handler (its transaction committed), before anything is sent: the connection drops
-      // and the answer is lost, as when a process dies at that moment.
-      app.addHook('preSerialization', async (request, _reply, payload) => {
-        if (crash && request.routeOptions.url === '/api/borrows') {
-          crash = false
-          request.raw.socket.destroy()
-          throw new Error('crashed after the commit')
-        }
-        return payload
-      })
-    }
-  })
+  const borrowsBefore = await countBorrows(app)
+  crash = true
   await app.listen({ host: '127.0.0.1', port: 0 })
   const { port } = app.server.address() as AddressInfo
   const alice = await createUser(app)
@@ -176,18 +179,17 @@ t.test('a crash between commit and answer: the retry replays, nothing doubled', 
     body: JSON.stringify({ bookId: book.id })
   })
   await t.rejects(send(), 'the first answer is lost')
-  t.equal(await countBorrows(app), 1, 'the borrow committed')
+  t.equal(await countBorrows(app) - borrowsBefore, 1, 'the borrow committed')
   const retry = await send()
   t.equal(retry.status, 201)
   t.equal(retry.headers.get('idempotent-replayed'), 'true')
   t.match(await retry.json(), { book: { id: book.id }, isReturned: false })
-  t.equal(await countBorrows(app), 1, 'still one borrow')
+  t.equal(await countBorrows(app) - borrowsBefore, 1, 'still one borrow')
   t.match(await bookCopies(app, book.id), { available: 1, open: 1 })
 })
 
 t.test('an invalid Idempotency-Key is 400', async (t) => {
-  const app = await build(t)
-  const post = poster(app)
+  const borrowsBefore = await countBorrows(app)
   const alice = await createUser(app)
   const book = await createBook(app, { ownerId: alice.id, copies: 2 })
   for (const key of ['', 'with space', 'x'.repeat(256), 'naïve']) {
@@ -196,18 +198,16 @@ t.test('an invalid Idempotency-Key is 400', async (t) => {
     t.match(response.json(), { code: 'VALIDATION_FAILED', errors: [{ path: '/headers/idempotency-key' }] })
   }
   t.equal((await post('/api/borrows', alice, 'x'.repeat(255), { bookId: book.id })).statusCode, 201, '255 characters are fine')
-  t.equal(await countBorrows(app), 1)
+  t.equal(await countBorrows(app) - borrowsBefore, 1)
 })
 
-t.test('expired keys are purged, and a key past its 24 hours is free again', async (t) => {
-  const app = await build(t, { routes: (app) => { schedulePurge(app, 50) } })
-  const post = poster(app)
+t.test('expired keys are purged, by the housekeeping job too', async (t) => {
   const alice = await createUser(app)
   const book = await createBook(app, { ownerId: alice.id, copies: 3 })
   t.equal((await post('/api/borrows', alice, 'old', { bookId: book.id })).statusCode, 201)
   t.equal((await post(`/api/books/${book.id}/return`, alice, 'recent')).statusCode, 200)
   t.equal(await app.idempotency.purgeExpired(), 0, 'nothing expired yet')
-  t.equal(await app.idempotency.purgeExpired(new Date(Date.now() + 25 * 3600e3)), 2)
+  t.ok(await app.idempotency.purgeExpired(new Date(Date.now() + 25 * 3600e3)) >= 2, 'the keys of a day ago go')
   t.equal(await rows(app, idempotencyKeys), 0)
 
   t.equal((await post('/api/borrows', alice, 'expired', { bookId: book.id })).statusCode, 201)
@@ -217,7 +217,6 @@ t.test('expired keys are purged, and a key past its 24 hours is free again', asy
 })
 
 t.test('OpenAPI documents the header and the 409/422 answers on opted-in routes only', async (t) => {
-  const app = await build(t)
   const { paths = {} } = app.swagger()
   const header = (path: string) => paths[path]?.post?.parameters?.some((p) => 'in' in p && p.in === 'header' && p.name === 'idempotency-key') ?? false
   for (const path of ['/api/register', '/api/books', '/api/authors', '/api/book/review', '/api/books/{id}/reviews', '/api/favorites/{bookId}', '/api/borrows', '/api/books/{id}/borrow', '/api/borrows/{id}/return', '/api/books/{id}/return', '/api/files']) {
