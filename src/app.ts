@@ -22,6 +22,7 @@ import dbPlugin from './plugins/db.js'
 import docsPlugin from './plugins/docs.js'
 import mailPlugin from './plugins/mail.js'
 import errorsPlugin, { sendClientErrorProblem, sendProblem } from './plugins/errors.js'
+import idempotencyPlugin from './plugins/idempotency.js'
 import plainNumbersPlugin from './plugins/plain-numbers.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import redisPlugin from './plugins/redis.js'
@@ -114,6 +115,7 @@ export async function buildApp (config: Config, { loggerInstance, now }: BuildOp
   await app.register(rateLimitPlugin)
   await app.register(authPlugin, { now })
   await app.register(routePolicyPlugin, { buckets: { ...accountBuckets, ...borrowBuckets } })
+  await app.register(idempotencyPlugin)
 
   await app.register(accountServices)
   await app.register(healthRoutes)

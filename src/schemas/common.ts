@@ -26,6 +26,7 @@ const problemDescriptions: Record<number, string> = {
   413: 'Body too large (PAYLOAD_TOO_LARGE)',
   415: 'Unsupported content (UNSUPPORTED_MEDIA_TYPE)',
   416: 'Range not satisfiable (RANGE_NOT_SATISFIABLE)',
+  422: 'The Idempotency-Key was used for another request (IDEMPOTENCY_KEY_REUSED)',
   429: 'Rate limit exceeded (RATE_LIMITED)',
   500: 'Unexpected failure (INTERNAL)',
   503: 'A dependency is unavailable (SERVICE_UNAVAILABLE)'

@@ -417,28 +417,36 @@ async function main (): Promise<void> {
     requests: [{ method: 'POST', path: '/api/token', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: benchUserEmail, password: benchPassword }) }],
     needs: noUser
   })
-  await scenario('borrowReturn', 'borrow + return cycle', api, apiUrl, {
-    connections: writeConnections,
-    headers: bearer(userToken),
-    needs: noUser ?? (fixtures.borrowableBookIds.length < writeConnections * 4 ? 'too few books with a copy on the shelf' : undefined),
-    note: 'each cycle is two requests: POST /api/books/:id/borrow, then POST /api/books/:id/return of the same book',
-    requests: [
+  // The cycle as it is, then with a fresh Idempotency-Key on every request (the key's insert and its answer's update added).
+  const cycleRequests = (keyed: boolean): autocannon.Request[] => {
+    const withKey = (request: autocannon.Request): autocannon.Request =>
+      keyed ? { ...request, headers: { ...request.headers, 'idempotency-key': randomBytes(16).toString('hex') } } : request
+    return [
       {
         method: 'POST',
         path: '/api/books/1/borrow',
         setupRequest: (request, context) => {
           const bookId = takeBorrowable()
           ;(context as { bookId?: number }).bookId = bookId
-          return { ...request, path: `/api/books/${bookId}/borrow` }
+          return withKey({ ...request, path: `/api/books/${bookId}/borrow` })
         }
       },
       {
         method: 'POST',
         path: '/api/books/1/return',
-        setupRequest: (request, context) => ({ ...request, path: `/api/books/${(context as { bookId?: number }).bookId ?? 1}/return` })
+        setupRequest: (request, context) => withKey({ ...request, path: `/api/books/${(context as { bookId?: number }).bookId ?? 1}/return` })
       }
     ]
-  })
+  }
+  for (const keyed of [false, true]) {
+    await scenario(keyed ? 'borrowReturnKeyed' : 'borrowReturn', keyed ? 'borrow + return cycle, Idempotency-Key on each' : 'borrow + return cycle', api, apiUrl, {
+      connections: writeConnections,
+      headers: bearer(userToken),
+      needs: noUser ?? (fixtures.borrowableBookIds.length < writeConnections * 4 ? 'too few books with a copy on the shelf' : undefined),
+      note: 'each cycle is two requests: POST /api/books/:id/borrow, then POST /api/books/:id/return of the same book',
+      requests: cycleRequests(keyed)
+    })
+  }
   const statsPath = `/api/stats?from=${fixtures.month.from}&to=${fixtures.month.to}`
   await scenario('stats', 'GET /api/stats (a month)', api, apiUrl, { connections: 4, requests: [{ method: 'GET', path: statsPath }], headers: bearer(adminToken), needs: noAdmin })
 
@@ -537,6 +545,7 @@ async function main (): Promise<void> {
     bookReadRps: ratio(loaded('bookRead')?.rps, loaded('baselineBookRead')?.rps),
     favoritesRps: ratio(loaded('favorites')?.rps, loaded('baselineFavorites')?.rps),
     bookReadP99: ratio(loaded('bookRead')?.p99, loaded('baselineBookRead')?.p99),
+    keyedCycleRps: ratio(loaded('borrowReturnKeyed')?.rps, loaded('borrowReturn')?.rps),
     // No catalogue answer at all during the storm (every read timed out) is the worst case, not a gap.
     stormP99: storm?.during?.requests === 0 ? Number.POSITIVE_INFINITY : ratio(storm?.during?.p99, storm?.alone?.p99)
   }
@@ -556,6 +565,7 @@ async function main (): Promise<void> {
     check(`book read p99 ÷ baseline p99 at ${connections} connections`, ratios.bookReadP99, '≤ 1.25', (v) => v <= 1.25, connections === 64 ? undefined : 'the target is at 64 connections'),
     check('statistics (a month) p95 ms, one at a time', seq('statsMonthSequential')?.p95, '≤ 250', (v) => v <= 250, scaleNote),
     check('filtered book page p95 ms, one at a time', seq('bookListSequential')?.p95, '≤ 50', (v) => v <= 50, scaleNote),
+    check('borrow + return req/s with an Idempotency-Key ÷ without', ratios.keyedCycleRps, '≥ 0.85 (≤ 15 % overhead)', (v) => v >= 0.85),
     check('API max RSS MB under load', rss.overallMax, '≤ 200', (v) => v <= 200),
     check('load aimed at the rate limiter: 2xx answers = RATE_LIMIT_MAX, the rest 429, no errors', limiterStorm === undefined || 'error' in limiterStorm ? null : Number(limiterStorm.exact), '= 1', (v) => v === 1),
     check('/health p99 ms during that load', limiterStorm === undefined || 'error' in limiterStorm ? null : limiterStorm.health.p99, '≤ 100 (responsive)', (v) => v <= 100),

@@ -5,6 +5,7 @@ import { emailTokenTtlMs, hashLinkToken, newLinkToken } from './one-time-tokens.
 import { assertPasswordPolicy } from './policy.js'
 import { findEmailToken, findUserByEmail, findUserById, insertEmailToken, insertUser, markEmailVerified, spendEmailToken } from './repository.js'
 import type { Executor } from '../../db/query-helpers.js'
+import type { RecordAnswer } from '../../plugins/idempotency.js'
 import type { RegisterInput } from './schemas.js'
 
 export type VerificationOutcome = 'verified' | 'invalid' | 'expired'
@@ -17,17 +18,19 @@ export function createRegistration (app: FastifyInstance) {
     return token
   }
 
-  async function register (input: RegisterInput) {
+  /** Creates the account; its answer is recorded (for an Idempotency-Key's retry) in the transaction that creates it. */
+  async function register (input: RegisterInput, record: RecordAnswer) {
     const email = input.email.trim().toLowerCase()
     const username = input.username ?? null
     assertPasswordPolicy(input.password, email, '/body/password')
     const passwordHash = await app.passwordHasher.hash(input.password)
-    const id = await app.mailer.transaction(async (tx, queue) => {
+    return await app.mailer.transaction(async (tx, queue) => {
       const id = await insertUser(tx, { email, username, passwordHash })
       await queue(email, verificationEmail(verificationLink(app.config, await issueVerificationToken(tx, id))))
-      return id
+      const account = { id, email, username, emailVerified: false }
+      await record(tx, account)
+      return account
     })
-    return { id, email, username, emailVerified: false }
   }
 
   /**

@@ -28,7 +28,7 @@ const authorsModule: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => findAuthor(app.db, request.params.id))
 
   app.post('/authors', {
-    config: { auth: 'admin' },
+    config: { auth: 'admin', idempotent: true },
     schema: {
       summary: 'Add an author (admin)',
       tags: ['Authors'],

@@ -64,7 +64,7 @@ const booksModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/books', {
-    config: { auth: 'verified' },
+    config: { auth: 'verified', idempotent: true },
     schema: {
       summary: 'Add a book; the caller becomes its owner',
       tags: ['Books'],

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
+import type { Transaction } from '../../db/query-helpers.js'
 import { notFound } from '../../lib/problem.js'
 import { IdParams, Page, pageOf, problemResponses } from '../../schemas/common.js'
 import { parseWindow } from '../../schemas/instants.js'
-import type { Caller } from '../catalogue/index.js'
 import { borrowBook, findBorrowView, findOpenBorrowId, listBorrows, returnBorrow, toBorrowView } from './repository.js'
 import { BorrowBody, BorrowHistoryQuery, BorrowSchema } from './schemas.js'
 
@@ -14,22 +15,23 @@ const borrowsModule: FastifyPluginAsyncTypebox = async (app) => {
   const borrowErrors = problemResponses(403, 404, 409)
   const rateLimitNote = `At most ${app.config.BORROW_RATE_LIMIT_PER_HOUR} borrow requests an hour per user, over both borrow routes, refused ones included (429 RATE_LIMITED).`
 
-  async function borrowAndShow (userId: number, bookId: number) {
-    const id = await borrowBook(app.db, userId, bookId, rules)
-    const row = await findBorrowView(app.db, id)
+  /** The borrow as answered, read in the transaction that made the change and recorded for a retry there. */
+  async function answerWith (request: FastifyRequest, tx: Transaction, borrowId: number) {
+    const row = await findBorrowView(tx, borrowId)
     if (row === undefined) throw notFound('Borrow')
-    return toBorrowView(row)
+    const view = toBorrowView(row)
+    await app.idempotency.recorder(request)(tx, view)
+    return view
   }
 
-  async function returnAndShow (borrowId: number, caller: Caller) {
-    await returnBorrow(app.db, borrowId, caller)
-    const row = await findBorrowView(app.db, borrowId)
-    if (row === undefined) throw notFound('Borrow')
-    return toBorrowView(row)
-  }
+  const borrowAndShow = async (request: FastifyRequest, bookId: number) =>
+    await borrowBook(app.db, request.auth.userId, bookId, rules, (tx, id) => answerWith(request, tx, id))
+
+  const returnAndShow = async (request: FastifyRequest, borrowId: number) =>
+    await returnBorrow(app.db, borrowId, request.auth, (tx) => answerWith(request, tx, borrowId))
 
   app.post('/borrows', {
-    config: { auth: 'verified', limit: 'borrow' },
+    config: { auth: 'verified', limit: 'borrow', idempotent: true },
     schema: {
       summary: 'Borrow a copy of a book',
       description: `Takes one copy off the shelf for LOAN_DAYS days. 409 NO_COPIES_AVAILABLE when none is on the shelf, ALREADY_BORROWED when the caller already has this book, BORROW_LIMIT_REACHED at MAX_OPEN_BORROWS open borrows. ${rateLimitNote}`,
@@ -39,11 +41,11 @@ const borrowsModule: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     reply.code(201)
-    return await borrowAndShow(request.auth.userId, request.body.bookId)
+    return await borrowAndShow(request, request.body.bookId)
   })
 
   app.post('/books/:id/borrow', {
-    config: { auth: 'verified', limit: 'borrow' },
+    config: { auth: 'verified', limit: 'borrow', idempotent: true },
     schema: {
       summary: 'Borrow a copy of this book',
       description: `The same as POST /api/borrows, addressed by book. ${rateLimitNote}`,
@@ -53,11 +55,11 @@ const borrowsModule: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     reply.code(201)
-    return await borrowAndShow(request.auth.userId, request.params.id)
+    return await borrowAndShow(request, request.params.id)
   })
 
   app.post('/borrows/:id/return', {
-    config: { auth: 'bearer' },
+    config: { auth: 'bearer', idempotent: true },
     schema: {
       summary: 'Return a borrow',
       description: 'By its borrower or an admin. Another user\'s borrow is 404; a returned one 409 ALREADY_RETURNED.',
@@ -65,10 +67,10 @@ const borrowsModule: FastifyPluginAsyncTypebox = async (app) => {
       params: IdParams,
       response: { 200: BorrowSchema, ...problemResponses(404, 409) }
     }
-  }, async (request) => await returnAndShow(request.params.id, request.auth))
+  }, async (request) => await returnAndShow(request, request.params.id))
 
   app.post('/books/:id/return', {
-    config: { auth: 'verified' },
+    config: { auth: 'verified', idempotent: true },
     schema: {
       summary: 'Return your copy of this book',
       description: 'Returns the caller\'s open borrow of the book; 404 when the caller has none.',
@@ -79,7 +81,7 @@ const borrowsModule: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const borrowId = await findOpenBorrowId(app.db, request.auth.userId, request.params.id)
     if (borrowId === undefined) throw notFound('Open borrow of this book')
-    return await returnAndShow(borrowId, request.auth)
+    return await returnAndShow(request, borrowId)
   })
 
   app.get('/borrows', {

@@ -1,6 +1,6 @@
 import { and, count, desc, eq, gte, isNotNull, isNull, like, lt, sql, type SQL } from 'drizzle-orm'
 import type { Database } from '../../db/client.js'
-import { affectedRows, containsPattern, retryOnDeadlock, type Executor } from '../../db/query-helpers.js'
+import { affectedRows, containsPattern, retryOnDeadlock, type Executor, type Transaction } from '../../db/query-helpers.js'
 import { authors, books, borrows, users } from '../../db/schema/index.js'
 import { ApiError, notFound } from '../../lib/problem.js'
 import { pageOffset, type Pagination } from '../../schemas/common.js'
@@ -54,9 +54,10 @@ export interface BorrowRules {
  * Borrows a copy in one transaction. The user's row is locked first, so one user's borrows run one
  * at a time and the open-borrow count cannot be raced; the copy is taken by a conditional UPDATE
  * (the database refuses to go below zero); the unique key on (user, open book) refuses a second open
- * borrow of the same book, rolling the copy back with the transaction.
+ * borrow of the same book, rolling the copy back with the transaction. `answer` makes the reply inside
+ * the transaction, so an idempotent request's stored answer commits with the borrow.
  */
-export async function borrowBook (db: Database, userId: number, bookId: number, { maxOpenBorrows, loanDays }: BorrowRules): Promise<number> {
+export async function borrowBook<T> (db: Database, userId: number, bookId: number, { maxOpenBorrows, loanDays }: BorrowRules, answer: (tx: Transaction, borrowId: number) => Promise<T>): Promise<T> {
   if (!await activeBookExists(db, bookId)) throw notFound('Book')
   return await retryOnDeadlock(() => db.transaction(async (tx) => {
     await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('update')
@@ -80,28 +81,30 @@ export async function borrowBook (db: Database, userId: number, bookId: number, 
     const dueAt = new Date(borrowedAt.getTime() + loanDays * 86_400_000)
     const [row] = await tx.insert(borrows).values({ userId, bookId, borrowedAt, dueAt }).$returningId()
     if (row === undefined) throw new Error('borrow insert returned no id')
-    return row.id
+    return await answer(tx, row.id)
   }))
 }
 
 /**
  * Returns a borrow (by its borrower, or any admin) in one transaction: the conditional UPDATE marks it returned only while it is
  * open (a second, concurrent return finds no row), then the copy goes back on the shelf.
- * Someone else's borrow is not found, so its existence does not leak.
+ * Someone else's borrow is not found, so its existence does not leak. `answer` makes the reply inside the
+ * transaction (as borrowBook's does), so what a retry replays commits with the change.
  */
-export async function returnBorrow (db: Database, borrowId: number, caller: Caller): Promise<void> {
+export async function returnBorrow<T> (db: Database, borrowId: number, caller: Caller, answer: (tx: Transaction) => Promise<T>): Promise<T> {
   const [borrow] = await db.select({ userId: borrows.userId, bookId: borrows.bookId, returnedAt: borrows.returnedAt })
     .from(borrows).where(eq(borrows.id, borrowId))
   if (borrow === undefined || !ownsOrAdmin(caller, borrow.userId)) throw notFound('Borrow')
   const alreadyReturned = () => new ApiError('ALREADY_RETURNED', 'This borrow has already been returned')
   if (borrow.returnedAt !== null) throw alreadyReturned()
-  await retryOnDeadlock(() => db.transaction(async (tx) => {
+  return await retryOnDeadlock(() => db.transaction(async (tx) => {
     const marked = await tx.update(borrows).set({ returnedAt: new Date() })
       .where(and(eq(borrows.id, borrowId), isNull(borrows.returnedAt)))
     if (affectedRows(marked) === 0) throw alreadyReturned()
     await tx.update(books)
       .set({ availableCopies: sql`${books.availableCopies} + 1`, borrowedCopies: sql`${books.borrowedCopies} - 1` })
       .where(eq(books.id, borrow.bookId))
+    return await answer(tx)
   }))
 }
 

@@ -20,7 +20,7 @@ const favoritesModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/favorites/:bookId', {
-    config: { auth: 'bearer' },
+    config: { auth: 'bearer', idempotent: true },
     schema: {
       summary: 'Make a book a favourite; answers the book with favoritedAt',
       tags: ['Favorites'],

@@ -46,7 +46,7 @@ export const fileRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/files', {
-    config: { auth: 'verified' },
+    config: { auth: 'verified', idempotent: true },
     validatorCompiler: uploadValidatorCompiler,
     schema: {
       summary: 'Upload a PDF',

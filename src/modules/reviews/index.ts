@@ -5,7 +5,7 @@ import { BookReviewBody, ReviewBody, ReviewPage, ReviewReplaceBody, ReviewSchema
 
 const reviewsModule: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/book/review', {
-    config: { auth: 'verified' },
+    config: { auth: 'verified', idempotent: true },
     schema: {
       summary: 'Review a book (one review per user and book)',
       tags: ['Reviews'],
@@ -14,7 +14,8 @@ const reviewsModule: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const { bookId, rating, comment } = request.body
-    return reply.code(201).send(await createReview(app.db, request.auth.userId, bookId, rating, normalizeComment(comment)))
+    reply.code(201)
+    return await createReview(app.db, request.auth.userId, bookId, rating, normalizeComment(comment), app.idempotency.recorder(request))
   })
 
   app.get('/books/:id/reviews', {
@@ -32,7 +33,7 @@ const reviewsModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/books/:id/reviews', {
-    config: { auth: 'verified' },
+    config: { auth: 'verified', idempotent: true },
     schema: {
       summary: 'Review a book (one review per user and book)',
       tags: ['Reviews'],
@@ -42,7 +43,8 @@ const reviewsModule: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const { rating, comment } = request.body
-    return reply.code(201).send(await createReview(app.db, request.auth.userId, request.params.id, rating, normalizeComment(comment)))
+    reply.code(201)
+    return await createReview(app.db, request.auth.userId, request.params.id, rating, normalizeComment(comment), app.idempotency.recorder(request))
   })
 
   app.put('/reviews/:id', {

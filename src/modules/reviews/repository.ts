@@ -4,6 +4,7 @@ import { books, reviews, users } from '../../db/schema/index.js'
 import { forbidden, notFound } from '../../lib/problem.js'
 import { pageOffset, type Pagination } from '../../schemas/common.js'
 import type { Executor } from '../../db/query-helpers.js'
+import type { RecordAnswer } from '../../plugins/idempotency.js'
 import { activeBook, activeBookExists, ownsOrAdmin, type Caller } from '../catalogue/index.js'
 import type { ReviewView } from './schemas.js'
 
@@ -53,14 +54,16 @@ async function moveRatings (tx: Executor, bookId: number, ratingDelta: number, c
  * Adds the review and its rating to the book in one transaction. The book row is updated (and so
  * locked) first: 404 when it is missing or deleted; the unique key (user, book) answers ALREADY_REVIEWED.
  */
-export async function createReview (db: Database, userId: number, bookId: number, rating: number, comment: string | null): Promise<ReviewView> {
-  const id = await db.transaction(async (tx) => {
+/** Creates a review; its answer is read and recorded (for an Idempotency-Key's retry) in the same transaction. */
+export async function createReview (db: Database, userId: number, bookId: number, rating: number, comment: string | null, record: RecordAnswer): Promise<ReviewView> {
+  return await db.transaction(async (tx) => {
     if (await moveRatings(tx, bookId, rating, 1) === 0) throw notFound('Book')
     const [created] = await tx.insert(reviews).values({ userId, bookId, rating, comment }).$returningId()
     if (created === undefined) throw new Error('review insert returned no id')
-    return created.id
+    const view = await findReviewView(tx, created.id)
+    await record(tx, view)
+    return view
   })
-  return findReviewView(db, id)
 }
 
 /** A page of an active book's reviews, newest first (id breaks ties). */

@@ -921,7 +921,7 @@ export interface components {
              * @description Stable UPPER_SNAKE identifier
              * @enum {string}
              */
-            code: "VALIDATION_FAILED" | "TOKEN_INVALID" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "EMAIL_NOT_VERIFIED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "EMAIL_TAKEN" | "USERNAME_TAKEN" | "ISBN_TAKEN" | "ALREADY_FAVORITE" | "ALREADY_REVIEWED" | "ALREADY_BORROWED" | "NO_COPIES_AVAILABLE" | "BORROW_LIMIT_REACHED" | "ALREADY_RETURNED" | "BOOK_HAS_ACTIVE_BORROWS" | "AUTHOR_HAS_BOOKS" | "COPIES_BELOW_BORROWED" | "COPIES_OUT_OF_RANGE" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "RANGE_NOT_SATISFIABLE" | "RATE_LIMITED" | "HEADERS_TOO_LARGE" | "INTERNAL" | "SERVICE_UNAVAILABLE";
+            code: "VALIDATION_FAILED" | "TOKEN_INVALID" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "EMAIL_NOT_VERIFIED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "EMAIL_TAKEN" | "USERNAME_TAKEN" | "ISBN_TAKEN" | "ALREADY_FAVORITE" | "ALREADY_REVIEWED" | "ALREADY_BORROWED" | "NO_COPIES_AVAILABLE" | "BORROW_LIMIT_REACHED" | "ALREADY_RETURNED" | "BOOK_HAS_ACTIVE_BORROWS" | "AUTHOR_HAS_BOOKS" | "COPIES_BELOW_BORROWED" | "COPIES_OUT_OF_RANGE" | "CONFLICT" | "IDEMPOTENCY_IN_PROGRESS" | "PAYLOAD_TOO_LARGE" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "RANGE_NOT_SATISFIABLE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMITED" | "HEADERS_TOO_LARGE" | "INTERNAL" | "SERVICE_UNAVAILABLE";
             errors?: {
                 /** @description Where the value is, e.g. /body/email */
                 path: string;
@@ -1085,7 +1085,10 @@ export interface operations {
     postRegister: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller. */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1161,6 +1164,18 @@ export interface operations {
             };
             /** @description Unsupported content (UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was used for another request (IDEMPOTENCY_KEY_REUSED) */
+            422: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
@@ -1207,7 +1222,10 @@ export interface operations {
     postUserRegister: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller. */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1283,6 +1301,18 @@ export interface operations {
             };
             /** @description Unsupported content (UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was used for another request (IDEMPOTENCY_KEY_REUSED) */
+            422: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
@@ -3475,7 +3505,10 @@ export interface operations {
     postBooks: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller. */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3593,6 +3626,18 @@ export interface operations {
             };
             /** @description Unsupported content (UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was used for another request (IDEMPOTENCY_KEY_REUSED) */
+            422: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
@@ -4600,7 +4645,10 @@ export interface operations {
     postAuthors: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller. */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4673,6 +4721,18 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Body too large (PAYLOAD_TOO_LARGE) */
             413: {
                 headers: {
@@ -4687,6 +4747,18 @@ export interface operations {
             };
             /** @description Unsupported content (UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was used for another request (IDEMPOTENCY_KEY_REUSED) */
+            422: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
@@ -5387,7 +5459,10 @@ export interface operations {
     postFavoritesByBookId: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller. */
+                "idempotency-key"?: string;
+            };
             path: {
                 bookId: number;
             };
@@ -5509,6 +5584,18 @@ export interface operations {
             };
             /** @description Unsupported content (UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was used for another request (IDEMPOTENCY_KEY_REUSED) */
+            422: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
@@ -5669,7 +5756,10 @@ export interface operations {
     postBookReview: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller. */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5795,6 +5885,18 @@ export interface operations {
             };
             /** @description Unsupported content (UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was used for another request (IDEMPOTENCY_KEY_REUSED) */
+            422: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
@@ -5957,7 +6059,10 @@ export interface operations {
     postBooksByIdReviews: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller. */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: number;
             };
@@ -6083,6 +6188,18 @@ export interface operations {
             };
             /** @description Unsupported content (UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was used for another request (IDEMPOTENCY_KEY_REUSED) */
+            422: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
@@ -6546,7 +6663,10 @@ export interface operations {
     postBorrows: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller. */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6683,6 +6803,18 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The Idempotency-Key was used for another request (IDEMPOTENCY_KEY_REUSED) */
+            422: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limit exceeded (RATE_LIMITED) */
             429: {
                 headers: {
@@ -6719,7 +6851,10 @@ export interface operations {
     postBooksByIdBorrow: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller. */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: number;
             };
@@ -6851,6 +6986,18 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The Idempotency-Key was used for another request (IDEMPOTENCY_KEY_REUSED) */
+            422: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limit exceeded (RATE_LIMITED) */
             429: {
                 headers: {
@@ -6887,7 +7034,10 @@ export interface operations {
     postBorrowsByIdReturn: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller. */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: number;
             };
@@ -7007,6 +7157,18 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The Idempotency-Key was used for another request (IDEMPOTENCY_KEY_REUSED) */
+            422: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Rate limit exceeded (RATE_LIMITED) */
             429: {
                 headers: {
@@ -7043,7 +7205,10 @@ export interface operations {
     postBooksByIdReturn: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller. */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: number;
             };
@@ -7165,6 +7330,18 @@ export interface operations {
             };
             /** @description Unsupported content (UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was used for another request (IDEMPOTENCY_KEY_REUSED) */
+            422: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
@@ -7920,7 +8097,10 @@ export interface operations {
     postFiles: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller. */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8029,6 +8209,18 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Body too large (PAYLOAD_TOO_LARGE) */
             413: {
                 headers: {
@@ -8043,6 +8235,18 @@ export interface operations {
             };
             /** @description Unsupported content (UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was used for another request (IDEMPOTENCY_KEY_REUSED) */
+            422: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];

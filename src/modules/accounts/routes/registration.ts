@@ -15,7 +15,7 @@ export const registrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   for (const { url, deprecation } of withAliases('/register', '/user/register')) {
     app.post(url, {
-      config: { auth: 'public', limit: 'register' },
+      config: { auth: 'public', limit: 'register', idempotent: true },
       schema: {
         summary: 'Create an account',
         description: 'Sends the verification email; tokens are issued once the email is verified.',
@@ -24,7 +24,10 @@ export const registrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 201: AccountCreated, ...problemResponses(409) },
         ...deprecation
       }
-    }, async (request, reply) => reply.code(201).send(await registration.register(request.body)))
+    }, async (request, reply) => {
+      reply.code(201)
+      return await registration.register(request.body, app.idempotency.recorder(request))
+    })
   }
 
   app.post('/verify-email/resend', {
