@@ -5,6 +5,7 @@ import type { OpenAPIV3_1 as OpenAPI } from 'openapi-types'
 import fp from 'fastify-plugin'
 import helmet from 'helmet'
 import { declareProblems } from '../schemas/problems.js'
+import { docsGuide } from './docs-guide.js'
 import { finishDocument } from './openapi-document.js'
 import { isRateLimitExempt, rateLimitExemptPaths } from './rate-limit.js'
 import { takesBody } from './request-bodies.js'
@@ -68,7 +69,7 @@ export default fp(async function docsPlugin (app) {
       info: {
         title: 'Bookstore API',
         version: '1.0.0',
-        description: 'Books, authors, favourites, reviews, borrowing and shared PDFs. Every error is RFC 9457 problem+json with a stable `code`.',
+        description: docsGuide(app.config),
         license: { name: 'MIT', identifier: 'MIT' },
         contact: { name: 'Bookstore API team' }
       },
@@ -87,7 +88,7 @@ export default fp(async function docsPlugin (app) {
       ],
       components: {
         securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from POST /api/token. JWTs follow RFC8725 (JWT Best Current Practices): HS256 pinned, iss/aud/exp/jti checked, short-lived access tokens. `Token <jwt>` is accepted too.' }
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: `Paste the \`access\` value of POST /api/token’s answer, without "Bearer " (Swagger UI adds it). It lasts ${app.config.ACCESS_TOKEN_TTL} s; log in or refresh again for a new one. JWTs follow RFC8725 (JWT Best Current Practices): HS256 pinned, iss/aud/exp/jti checked, short-lived access tokens. \`Token <jwt>\` is accepted too.` }
         }
       }
     },

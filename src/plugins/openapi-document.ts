@@ -87,6 +87,21 @@ function describeProblems (document: OpenAPI.Document) {
   }
 }
 
+/**
+ * @fastify/swagger marks every declared body required; a route whose body may be left out (logout)
+ * says so with `x-body-optional`, so generated clients do not force one.
+ */
+function relaxOptionalBodies (document: OpenAPI.Document) {
+  for (const item of Object.values(document.paths ?? {})) {
+    for (const method of methods) {
+      const operation = item?.[method] as (OpenAPI.OperationObject & { 'x-body-optional'?: boolean }) | undefined
+      if (operation?.['x-body-optional'] !== true) continue
+      delete operation['x-body-optional']
+      if (operation.requestBody !== undefined && !('$ref' in operation.requestBody)) operation.requestBody.required = false
+    }
+  }
+}
+
 /** The finishing touches on the document @fastify/swagger builds from the route schemas. */
 export function finishDocument (document: OpenAPI.Document, rateLimitExemptPaths: readonly string[]): OpenAPI.Document {
   describeIntegers(document.paths)
@@ -94,6 +109,7 @@ export function finishDocument (document: OpenAPI.Document, rateLimitExemptPaths
   describeRateLimitHeaders(document, rateLimitExemptPaths)
   relaxDefaultedQueryParameters(document)
   describeProblems(document)
+  relaxOptionalBodies(document)
   // The one server is the public API itself (inventory rules ask every server to say so).
   document.servers = document.servers?.map((server) => ({ ...server, 'x-internal': false }))
   return document

@@ -42,6 +42,8 @@ declare module 'fastify' {
   interface FastifySchema {
     /** Every code the operation may answer, by status (derived: see schemas/problems.ts). */
     'x-error-codes'?: Record<string, ProblemCode[]>
+    /** The declared body may be left out (the document then does not mark it required). */
+    'x-body-optional'?: boolean
   }
 }
 

@@ -1091,6 +1091,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "reader@example.com",
+                 *       "password": "Quiet-lantern-47-orchard",
+                 *       "username": "reader"
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * Format: email
@@ -1213,6 +1220,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "reader@example.com",
+                 *       "password": "Quiet-lantern-47-orchard",
+                 *       "username": "reader"
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * Format: email
@@ -1335,6 +1349,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "reader@example.com"
+                 *     }
+                 */
                 "application/json": {
                     /** @description Compared lower-cased; one that matches no account is answered the same */
                     email: string;
@@ -1615,6 +1634,12 @@ export interface operations {
         /** @description Either `email` or `username`, and the password */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "reader@example.com",
+                 *       "password": "Quiet-lantern-47-orchard"
+                 *     }
+                 */
                 "application/json": {
                     email?: string;
                     /** @description A username, or an email address */
@@ -1754,6 +1779,12 @@ export interface operations {
         /** @description Either `email` or `username`, and the password */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "reader@example.com",
+                 *       "password": "Quiet-lantern-47-orchard"
+                 *     }
+                 */
                 "application/json": {
                     email?: string;
                     /** @description A username, or an email address */
@@ -1893,6 +1924,12 @@ export interface operations {
         /** @description Either `email` or `username`, and the password */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "reader@example.com",
+                 *       "password": "Quiet-lantern-47-orchard"
+                 *     }
+                 */
                 "application/json": {
                     email?: string;
                     /** @description A username, or an email address */
@@ -2031,6 +2068,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "refresh": "<the refresh value of the POST /api/token answer>"
+                 *     }
+                 */
                 "application/json": {
                     refresh: string;
                 };
@@ -2154,6 +2196,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "refresh": "<the refresh value of the POST /api/token answer>"
+                 *     }
+                 */
                 "application/json": {
                     refresh: string;
                 };
@@ -2277,6 +2324,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "token": "<the access value of the POST /api/token answer>"
+                 *     }
+                 */
                 "application/json": {
                     token: string;
                 };
@@ -2383,6 +2435,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "token": "<the access value of the POST /api/token answer>"
+                 *     }
+                 */
                 "application/json": {
                     token: string;
                 };
@@ -2488,8 +2545,13 @@ export interface operations {
             cookie?: never;
         };
         /** @description Optional; `refresh` ends that session too */
-        requestBody: {
+        requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "refresh": "<the refresh value of the POST /api/token answer>"
+                 *     }
+                 */
                 "application/json": {
                     refresh?: string;
                 };
@@ -2595,8 +2657,13 @@ export interface operations {
             cookie?: never;
         };
         /** @description Optional; `refresh` ends that session too */
-        requestBody: {
+        requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "refresh": "<the refresh value of the POST /api/token answer>"
+                 *     }
+                 */
                 "application/json": {
                     refresh?: string;
                 };
@@ -2882,6 +2949,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "username": "bookworm"
+                 *     }
+                 */
                 "application/json": {
                     /** @description null removes the username */
                     username: string | null;
@@ -3084,6 +3156,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "code": "<the code from the change-password email>",
+                 *       "currentPassword": "Quiet-lantern-47-orchard",
+                 *       "newPassword": "Amber-kettle-93-meadow"
+                 *     }
+                 */
                 "application/json": {
                     /** @description The code from the email */
                     code: string;
@@ -3194,6 +3273,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "reader@example.com"
+                 *     }
+                 */
                 "application/json": {
                     /** @description Compared lower-cased; one that matches no account is answered the same */
                     email: string;
@@ -3293,6 +3377,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "token": "<the token from the password-reset link>",
+                 *       "newPassword": "Amber-kettle-93-meadow"
+                 *     }
+                 */
                 "application/json": {
                     token: string;
                     /** @description 8 characters to 72 UTF-8 bytes; not your email, not a well-known common password */
@@ -3482,6 +3572,16 @@ export interface operations {
         /** @description Exactly one of `authorId` (an existing author) and `author` (a name, found case-insensitively or created). */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "title": "The Hobbit",
+                 *       "isbn": "978-0-261-10221-7",
+                 *       "publicationYear": 1937,
+                 *       "genre": "Fantasy",
+                 *       "author": "J. R. R. Tolkien",
+                 *       "totalCopies": 2
+                 *     }
+                 */
                 "application/json": {
                     /** @description Not blank; no control characters */
                     title: string;
@@ -3903,6 +4003,16 @@ export interface operations {
         /** @description Exactly one of `authorId` (an existing author) and `author` (a name, found case-insensitively or created). Fields left out that may be null become null; totalCopies and availableCopies left out are kept. */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "title": "The Hobbit",
+                 *       "isbn": "978-0-261-10221-7",
+                 *       "publicationYear": 1937,
+                 *       "genre": "Fantasy",
+                 *       "author": "J. R. R. Tolkien",
+                 *       "totalCopies": 2
+                 *     }
+                 */
                 "application/json": {
                     /** @description Not blank; no control characters */
                     title: string;
@@ -4209,6 +4319,11 @@ export interface operations {
         /** @description At most one of `authorId` and `author`. */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "totalCopies": 3
+                 *     }
+                 */
                 "application/json": {
                     /** @description Not blank; no control characters */
                     title?: string;
@@ -4606,6 +4721,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Ursula K. Le Guin",
+                 *       "birthdate": "1929-10-21",
+                 *       "nationality": "American"
+                 *     }
+                 */
                 "application/json": {
                     name: string;
                     birthdate?: string | null;
@@ -4832,6 +4954,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Ursula K. Le Guin",
+                 *       "birthdate": "1929-10-21",
+                 *       "nationality": "American"
+                 *     }
+                 */
                 "application/json": {
                     name: string;
                     birthdate?: string | null;
@@ -5117,6 +5246,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "nationality": "American"
+                 *     }
+                 */
                 "application/json": {
                     name?: string;
                     birthdate?: string | null;
@@ -5675,6 +5809,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "bookId": 1,
+                 *       "rating": 5,
+                 *       "comment": "A classic."
+                 *     }
+                 */
                 "application/json": {
                     /** Format: int64 */
                     bookId: number;
@@ -5965,6 +6106,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "rating": 4,
+                 *       "comment": "A warm, funny adventure."
+                 *     }
+                 */
                 "application/json": {
                     /** Format: int32 */
                     rating: number;
@@ -6137,6 +6284,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "rating": 4,
+                 *       "comment": "A warm, funny adventure."
+                 *     }
+                 */
                 "application/json": {
                     /** Format: int32 */
                     rating: number;
@@ -6552,6 +6705,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "bookId": 1
+                 *     }
+                 */
                 "application/json": {
                     /** Format: int64 */
                     bookId: number;
@@ -8629,6 +8787,12 @@ export interface operations {
         /** @description At least one field, as for every PATCH */
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "filename": "hobbit-notes.pdf",
+                 *       "bookId": 1
+                 *     }
+                 */
                 "application/json": {
                     /** @description Cleaned like an uploaded name (path parts and control characters removed) */
                     filename?: string;

@@ -70,6 +70,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Log out this access token (and a refresh token\'s session)',
         tags: ['Tokens'],
         body: LogoutBody,
+        'x-body-optional': true,
         response: { 204: NoContent },
         ...deprecation
       }
