@@ -12,7 +12,7 @@ export const example = {
   bookId: 1,
   refresh: '<the refresh value of the POST /api/token answer>',
   access: '<the access value of the POST /api/token answer>',
-  emailCode: '<the code from the change-password email>',
+  emailCode: '<the code from the email>',
   resetToken: '<the token from the password-reset link>',
   book: { title: 'The Hobbit', isbn: '978-0-261-10221-7', publicationYear: 1937, genre: 'Fantasy', author: 'J. R. R. Tolkien' },
   author: { name: 'Ursula K. Le Guin', birthdate: '1929-10-21', nationality: 'American' }

@@ -3158,7 +3158,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "code": "<the code from the change-password email>",
+                 *       "code": "<the code from the email>",
                  *       "currentPassword": "Quiet-lantern-47-orchard",
                  *       "newPassword": "Amber-kettle-93-meadow"
                  *     }
