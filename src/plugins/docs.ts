@@ -4,7 +4,8 @@ import type { RouteOptions } from 'fastify'
 import type { OpenAPIV3_1 as OpenAPI } from 'openapi-types'
 import fp from 'fastify-plugin'
 import helmet from 'helmet'
-import { problemResponses } from '../schemas/common.js'
+import { declareProblems } from '../schemas/problems.js'
+import { docsGuide } from './docs-guide.js'
 import { finishDocument } from './openapi-document.js'
 import { isRateLimitExempt, rateLimitExemptPaths } from './rate-limit.js'
 import { takesBody } from './request-bodies.js'
@@ -15,6 +16,22 @@ function operationId (method: string, url: string): string {
     .map((part) => part.startsWith(':') ? `by-${part.slice(1)}` : part)
     .flatMap((part) => part.split(/[-_]/))
   return [method.toLowerCase(), ...words.map((word) => word.charAt(0).toUpperCase() + word.slice(1))].join('')
+}
+
+const reasons: Record<string, string> = {
+  200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No content', 206: 'Partial content', 302: 'Redirect', 304: 'Not modified'
+}
+
+/**
+ * Success responses get a description from the route's summary ("Created — Create a book"), where
+ * @fastify/swagger would otherwise write "Default Response".
+ */
+function describeSuccesses (schema: NonNullable<RouteOptions['schema']>) {
+  const response = (schema.response ?? {}) as Record<string, { description?: unknown }>
+  for (const [status, entry] of Object.entries(response)) {
+    if (Number(status) >= 400 || typeof entry.description === 'string') continue
+    response[status] = { ...entry, description: `${reasons[status] ?? status} — ${schema.summary ?? 'the answer'}` }
+  }
 }
 
 /**
@@ -31,14 +48,16 @@ function completeRouteSchema (route: RouteOptions) {
   const limited = !isRateLimitExempt(route.url)
   // Every POST, PUT, PATCH and DELETE reads a body, declared or not (see request-bodies.ts).
   const readsBody = schema.body !== undefined || takesBody(route)
-  const common = problemResponses(
-    ...(readsBody || schema.querystring !== undefined || schema.params !== undefined ? [400] : []),
-    ...(readsBody ? [413, 415] : []),
-    ...(limited ? [429] : []),
-    500,
-    503
-  )
-  schema.response = { ...common, ...(schema.response as object | undefined) }
+  declareProblems(schema, {
+    ...(readsBody || schema.querystring !== undefined || schema.params !== undefined ? { 400: ['VALIDATION_FAILED'] } : {}),
+    ...(readsBody ? { 413: ['PAYLOAD_TOO_LARGE'], 415: ['UNSUPPORTED_MEDIA_TYPE'] } : {}),
+    ...(limited ? { 429: ['RATE_LIMITED'] } : {}),
+    500: ['INTERNAL'],
+    503: ['SERVICE_UNAVAILABLE']
+  })
+  // The route's own codes, merged after the shared ones (a route may add codes to a shared status).
+  declareProblems(schema, route.config?.errors ?? {})
+  describeSuccesses(schema)
 }
 
 /** The OpenAPI 3.1 document built from the route schemas, served at /docs/json with Swagger UI at /docs. */
@@ -50,7 +69,7 @@ export default fp(async function docsPlugin (app) {
       info: {
         title: 'Bookstore API',
         version: '1.0.0',
-        description: 'Books, authors, favourites, reviews, borrowing and shared PDFs. Every error is RFC 9457 problem+json with a stable `code`.',
+        description: docsGuide(app.config),
         license: { name: 'MIT', identifier: 'MIT' },
         contact: { name: 'Bookstore API team' }
       },
@@ -69,7 +88,7 @@ export default fp(async function docsPlugin (app) {
       ],
       components: {
         securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from POST /api/token. JWTs follow RFC8725 (JWT Best Current Practices): HS256 pinned, iss/aud/exp/jti checked, short-lived access tokens. `Token <jwt>` is accepted too.' }
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: `Paste the \`access\` value of POST /api/token’s answer, without "Bearer " (Swagger UI adds it). It lasts ${app.config.ACCESS_TOKEN_TTL} s; log in or refresh again for a new one. JWTs follow RFC8725 (JWT Best Current Practices): HS256 pinned, iss/aud/exp/jti checked, short-lived access tokens. \`Token <jwt>\` is accepted too.` }
         }
       }
     },

@@ -5,7 +5,7 @@ import fp from 'fastify-plugin'
 import type { Executor } from '../db/query-helpers.js'
 import { canonicalJson } from '../lib/canonical-json.js'
 import { ApiError } from '../lib/problem.js'
-import { problemResponses } from '../schemas/common.js'
+import { declareProblems } from '../schemas/problems.js'
 import { completeClaim, findKey, insertClaim, purgeExpiredKeys, releaseClaim, takeOverClaim, type NewClaim, type StoredAnswer } from './idempotency/keys.js'
 
 /** Stores the answer the handler is about to send on `tx`, the transaction of its change; a no-op without a key. */
@@ -139,7 +139,7 @@ export default fp(async function idempotencyPlugin (app) {
     const schema = route.schema ?? {}
     if (schema.headers !== undefined) throw new Error(`${where}: the Idempotency-Key header schema is derived; state no headers`)
     schema.headers = IdempotencyHeaders
-    schema.response = { ...problemResponses(409, 422), ...(schema.response as object | undefined) }
+    declareProblems(schema, { 409: ['IDEMPOTENCY_IN_PROGRESS'], 422: ['IDEMPOTENCY_KEY_REUSED'] })
     route.schema = schema
   })
 

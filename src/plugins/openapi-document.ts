@@ -1,4 +1,6 @@
 import type { OpenAPIV3_1 as OpenAPI } from 'openapi-types'
+import type { ProblemCode } from '../lib/problem.js'
+import { problemExamples } from '../schemas/problems.js'
 
 const int32 = { min: -(2 ** 31), max: 2 ** 31 - 1 }
 const rateLimitHeaderNames = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'] as const
@@ -64,12 +66,50 @@ function relaxDefaultedQueryParameters (document: OpenAPI.Document) {
   }
 }
 
+const methods = ['get', 'put', 'post', 'delete', 'patch', 'head'] as const
+
+/**
+ * Every error is `application/problem+json`, as the API sends it, with one example per code the
+ * operation names under `x-error-codes` (derived from the route's declarations: schemas/problems.ts).
+ */
+function describeProblems (document: OpenAPI.Document) {
+  for (const item of Object.values(document.paths ?? {})) {
+    for (const method of methods) {
+      const operation = item?.[method]
+      if (operation === undefined) continue
+      const codes = (operation as { 'x-error-codes'?: Record<string, ProblemCode[]> })['x-error-codes'] ?? {}
+      for (const [status, response] of Object.entries(operation.responses ?? {})) {
+        if (Number(status) < 400 || '$ref' in response) continue
+        const media = response.content?.['application/json']
+        response.content = { 'application/problem+json': { ...media, examples: problemExamples(Number(status), codes[status] ?? []) } }
+      }
+    }
+  }
+}
+
+/**
+ * @fastify/swagger marks every declared body required; a route whose body may be left out (logout)
+ * says so with `x-body-optional`, so generated clients do not force one.
+ */
+function relaxOptionalBodies (document: OpenAPI.Document) {
+  for (const item of Object.values(document.paths ?? {})) {
+    for (const method of methods) {
+      const operation = item?.[method] as (OpenAPI.OperationObject & { 'x-body-optional'?: boolean }) | undefined
+      if (operation?.['x-body-optional'] !== true) continue
+      delete operation['x-body-optional']
+      if (operation.requestBody !== undefined && !('$ref' in operation.requestBody)) operation.requestBody.required = false
+    }
+  }
+}
+
 /** The finishing touches on the document @fastify/swagger builds from the route schemas. */
 export function finishDocument (document: OpenAPI.Document, rateLimitExemptPaths: readonly string[]): OpenAPI.Document {
   describeIntegers(document.paths)
   describeIntegers(document.components?.schemas)
   describeRateLimitHeaders(document, rateLimitExemptPaths)
   relaxDefaultedQueryParameters(document)
+  describeProblems(document)
+  relaxOptionalBodies(document)
   // The one server is the public API itself (inventory rules ask every server to say so).
   document.servers = document.servers?.map((server) => ({ ...server, 'x-internal': false }))
   return document

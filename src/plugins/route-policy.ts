@@ -1,7 +1,8 @@
 import type { FastifyRequest, onRequestHookHandler, preValidationHookHandler, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
-import { problemResponses } from '../schemas/common.js'
+import type { ProblemCode } from '../lib/problem.js'
+import { declareProblems, type ErrorCodes } from '../schemas/problems.js'
 
 /** Who may call a route: anyone, any valid access token, a verified account, an admin. */
 export type RouteAuth = 'public' | 'bearer' | 'verified' | 'admin'
@@ -35,7 +36,22 @@ declare module 'fastify' {
     auth?: RouteAuth
     /** The named bucket the route spends on top of the overall limit; a route's aliases name the same one. */
     limit?: BucketName
+    /** The error codes the route itself answers, by status; the docs derive its problem responses from them. */
+    errors?: ErrorCodes
   }
+  interface FastifySchema {
+    /** Every code the operation may answer, by status (derived: see schemas/problems.ts). */
+    'x-error-codes'?: Record<string, ProblemCode[]>
+    /** The declared body may be left out (the document then does not mark it required). */
+    'x-body-optional'?: boolean
+  }
+}
+
+/** The codes each kind of caller check can answer. */
+const authErrors: Record<Exclude<RouteAuth, 'public'>, ErrorCodes> = {
+  bearer: { 401: ['UNAUTHENTICATED', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'TOKEN_REVOKED'] },
+  verified: { 401: ['UNAUTHENTICATED', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'TOKEN_REVOKED'], 403: ['EMAIL_NOT_VERIFIED'] },
+  admin: { 401: ['UNAUTHENTICATED', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'TOKEN_REVOKED'], 403: ['FORBIDDEN'] }
 }
 
 type Hooks<Hook> = Hook | Hook[] | undefined
@@ -94,7 +110,6 @@ export default fp<{ buckets: BucketDeclarations }>(async function routePolicyPlu
     derived.add(schema)
     schema.security = auth === 'public' ? [] : [{ bearerAuth: [] }]
     if (schema.hide === true || auth === 'public') return
-    const statuses = auth === 'bearer' ? [401] : [401, 403]
-    schema.response = { ...problemResponses(...statuses), ...(schema.response as object | undefined) }
+    declareProblems(schema, authErrors[auth])
   })
 }, { name: 'route-policy', dependencies: ['config', 'rate-limit', 'auth'] })

@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
-import { problemStatus } from '../lib/problem.js'
+import { problemCatalogue } from '../lib/problem.js'
 import { StringEnum } from '../lib/string-enum.js'
 
 /** RFC 9457 problem details, the body of every error. Registered once and referenced by `$id`. */
@@ -8,7 +8,7 @@ export const ProblemSchema = Type.Object({
   title: Type.String({ maxLength: 100 }),
   status: Type.Integer({ minimum: 400, maximum: 599 }),
   detail: Type.String({ maxLength: 2000 }),
-  code: StringEnum(Object.keys(problemStatus), { description: 'Stable UPPER_SNAKE identifier' }),
+  code: StringEnum(Object.keys(problemCatalogue), { description: 'Stable UPPER_SNAKE identifier' }),
   errors: Type.Optional(Type.Array(Type.Object({
     path: Type.String({ maxLength: 500, description: 'Where the value is, e.g. /body/email' }),
     message: Type.String({ maxLength: 500 })
@@ -16,29 +16,6 @@ export const ProblemSchema = Type.Object({
 }, { $id: 'Problem', title: 'Problem', additionalProperties: false })
 
 export const ProblemRef = Type.Ref(ProblemSchema)
-
-const problemDescriptions: Record<number, string> = {
-  400: 'Invalid request (VALIDATION_FAILED)',
-  401: 'Missing, invalid, expired or revoked credentials',
-  403: 'Not allowed (FORBIDDEN, EMAIL_NOT_VERIFIED)',
-  404: 'No such resource (NOT_FOUND)',
-  409: 'Conflicts with the current state',
-  413: 'Body too large (PAYLOAD_TOO_LARGE)',
-  415: 'Unsupported content (UNSUPPORTED_MEDIA_TYPE)',
-  416: 'Range not satisfiable (RANGE_NOT_SATISFIABLE)',
-  422: 'The Idempotency-Key was used for another request (IDEMPOTENCY_KEY_REUSED)',
-  429: 'Rate limit exceeded (RATE_LIMITED)',
-  500: 'Unexpected failure (INTERNAL)',
-  503: 'A dependency is unavailable (SERVICE_UNAVAILABLE)'
-}
-
-/** Problem responses for the given statuses, for a route's `response` schema. */
-export function problemResponses<const Status extends number> (...statuses: Status[]) {
-  return Object.fromEntries(statuses.map((status) => [
-    status,
-    Type.Ref(ProblemSchema, { description: problemDescriptions[status] ?? 'Error' })
-  ])) as Record<Status, typeof ProblemRef>
-}
 
 export const Id = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })
 export const IdParams = Type.Object({ id: Id })

@@ -6,7 +6,6 @@ import pino from 'pino'
 import t from 'tap'
 import { users } from '../../src/db/schema/index.js'
 import { loggerOptions } from '../../src/lib/logging.js'
-import { problemResponses } from '../../src/schemas/common.js'
 import { build, createUser } from '../helpers/index.js'
 
 const problemType = 'application/problem+json; charset=utf-8'
@@ -21,10 +20,10 @@ function probeRoutes (app: FastifyInstance) {
     }
   }, async () => ({ ok: true }))
   app.post('/probe/users', {
-    config: { auth: 'public' },
+    config: { auth: 'public', errors: { 409: ['EMAIL_TAKEN'] } },
     schema: {
       body: Type.Object({ email: Type.String({ maxLength: 254 }) }, { additionalProperties: false }),
-      response: { 201: Type.Object({ ok: Type.Boolean() }), ...problemResponses(409) }
+      response: { 201: Type.Object({ ok: Type.Boolean() }) }
     }
   }, async (request, reply) => {
     const { email } = request.body as { email: string }

@@ -3,6 +3,7 @@ import { userRoles } from '../../db/schema/index.js'
 import { StringEnum } from '../../lib/string-enum.js'
 import { Id, Timestamp } from '../../schemas/common.js'
 import { passwordMaxBytes, passwordMinLength } from './passwords.js'
+import { example } from '../../schemas/examples.js'
 
 export const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254, description: 'Compared and stored lower-cased' })
 export const Username = Type.String({
@@ -26,7 +27,7 @@ export const RegisterBody = Type.Object({
   email: Email,
   password: Password,
   username: Type.Optional(Type.Union([Username, Type.Null()], { description: 'Optional; left out or null, the account has none' }))
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ email: example.email, password: example.password, username: example.username }] })
 export type RegisterInput = Static<typeof RegisterBody>
 
 export const AccountCreated = Type.Object({
@@ -48,7 +49,7 @@ export type MeView = Static<typeof Me>
 
 export const UpdateMeBody = Type.Object({
   username: Type.Union([Username, Type.Null()], { description: 'null removes the username' })
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ username: 'bookworm' }] })
 
 /**
  * An address to look up, not to store: any string is answered the same 202 (an address no account could
@@ -56,7 +57,7 @@ export const UpdateMeBody = Type.Object({
  */
 export const LookupEmailBody = Type.Object({
   email: Type.String({ maxLength: 254, description: 'Compared lower-cased; one that matches no account is answered the same' })
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ email: example.email }] })
 
 export const Accepted = Type.Object({
   message: Type.String({ maxLength: 300 })
@@ -70,7 +71,7 @@ export const LoginBody = Type.Object({
   email: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
   username: Type.Optional(Type.String({ minLength: 1, maxLength: 254, description: 'A username, or an email address' })),
   password: AnyPassword
-}, { additionalProperties: false, description: 'Either `email` or `username`, and the password' })
+}, { additionalProperties: false, description: 'Either `email` or `username`, and the password', examples: [{ email: example.email, password: example.password }] })
 export type LoginInput = Static<typeof LoginBody>
 
 export const TokenPair = Type.Object({
@@ -82,9 +83,9 @@ export const TokenPair = Type.Object({
 }, { additionalProperties: false })
 export type TokenPairView = Static<typeof TokenPair>
 
-export const RefreshBody = Type.Object({ refresh: JwtString }, { additionalProperties: false })
+export const RefreshBody = Type.Object({ refresh: JwtString }, { additionalProperties: false, examples: [{ refresh: example.refresh }] })
 
-export const VerifyTokenBody = Type.Object({ token: JwtString }, { additionalProperties: false })
+export const VerifyTokenBody = Type.Object({ token: JwtString }, { additionalProperties: false, examples: [{ token: example.access }] })
 export const TokenValid = Type.Object({
   valid: Type.Literal(true),
   userId: Id,
@@ -93,17 +94,17 @@ export const TokenValid = Type.Object({
 
 export const LogoutBody = Type.Object({
   refresh: Type.Optional(JwtString)
-}, { additionalProperties: false, description: 'Optional; `refresh` ends that session too' })
+}, { additionalProperties: false, description: 'Optional; `refresh` ends that session too', examples: [{ refresh: example.refresh }] })
 
 export const ChangePasswordBody = Type.Object({
   code: Type.String({ minLength: 1, maxLength: 32, description: 'The code from the email' }),
   currentPassword: AnyPassword,
   newPassword: Password
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ code: example.emailCode, currentPassword: example.password, newPassword: example.newPassword }] })
 export type ChangePasswordInput = Static<typeof ChangePasswordBody>
 
 export const ResetConfirmBody = Type.Object({
   token: LinkToken,
   newPassword: Password
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ token: example.resetToken, newPassword: example.newPassword }] })
 export type ResetConfirmInput = Static<typeof ResetConfirmBody>

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Page, pageOf, problemResponses } from '../../schemas/common.js'
+import { Page, pageOf } from '../../schemas/common.js'
 import { parseWindow } from '../../schemas/instants.js'
 import { adminEmailView, listAdminBooks, listAllBorrows } from './repository.js'
 import { AdminBookSchema, AdminBooksQuery, AdminBorrowSchema, AdminBorrowsQuery, AdminEmailSchema, AdminEmailsQuery, StatsQuery, StatsSchema } from './schemas.js'
@@ -16,7 +16,7 @@ const adminModule: FastifyPluginAsyncTypebox = async (app) => {
       description: 'Books newest first; `status` picks active (default), soft-deleted or all. Each lists its latest `borrowsPerBook` borrows, newest first.',
       tags,
       querystring: AdminBooksQuery,
-      response: { 200: Page(AdminBookSchema), ...problemResponses(403) }
+      response: { 200: Page(AdminBookSchema) }
     }
   }, async (request) => {
     const { page, pageSize, status, borrowsPerBook } = request.query
@@ -31,7 +31,7 @@ const adminModule: FastifyPluginAsyncTypebox = async (app) => {
       description: 'Newest first. `from` (inclusive) and `to` (exclusive) bound the borrow date.',
       tags,
       querystring: AdminBorrowsQuery,
-      response: { 200: Page(AdminBorrowSchema), ...problemResponses(403) }
+      response: { 200: Page(AdminBorrowSchema) }
     }
   }, async (request) => {
     const { page, pageSize, status, userId, bookId } = request.query
@@ -47,7 +47,7 @@ const adminModule: FastifyPluginAsyncTypebox = async (app) => {
       description: 'Newest first. `failed` ones were refused for good or not accepted within MAIL_GIVE_UP_SECONDS; `lastError` says why.',
       tags,
       querystring: AdminEmailsQuery,
-      response: { 200: Page(AdminEmailSchema), ...problemResponses(403) }
+      response: { 200: Page(AdminEmailSchema) }
     }
   }, async (request) => {
     const { page, pageSize, status } = request.query
@@ -62,7 +62,7 @@ const adminModule: FastifyPluginAsyncTypebox = async (app) => {
       description: '`borrowCount`, `topBooks` and `topBorrowers` count the borrows made in the window [from, to); `returnedCount` and `averageBorrowDuration` the borrows returned in it. Without a window: all time.',
       tags,
       querystring: StatsQuery,
-      response: { 200: StatsSchema, ...problemResponses(403) }
+      response: { 200: StatsSchema }
     }
   }, async (request) => await borrowStats(app.db, parseWindow(request.query), request.query.limit))
 }

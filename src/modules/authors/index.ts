@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { IdParams, NoContent, pageOf, problemResponses } from '../../schemas/common.js'
+import { IdParams, NoContent, pageOf } from '../../schemas/common.js'
 import { deleteAuthor, findAuthor, insertAuthor, listAuthors, updateAuthor } from './repository.js'
 import { AuthorBody, AuthorListQuery, AuthorPage, AuthorPatchBody, AuthorSchema } from './schemas.js'
 
@@ -18,12 +18,12 @@ const authorsModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/authors/:id', {
-    config: { auth: 'public' },
+    config: { auth: 'public', errors: { 404: ['NOT_FOUND'] } },
     schema: {
       summary: 'Get an author',
       tags: ['Authors'],
       params: IdParams,
-      response: { 200: AuthorSchema, ...problemResponses(404) }
+      response: { 200: AuthorSchema }
     }
   }, async (request) => findAuthor(app.db, request.params.id))
 
@@ -33,7 +33,7 @@ const authorsModule: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Add an author (admin)',
       tags: ['Authors'],
       body: AuthorBody,
-      response: { 201: AuthorSchema, ...problemResponses(403) }
+      response: { 201: AuthorSchema }
     }
   }, async (request, reply) => {
     const { name, birthdate = null, nationality = null } = request.body
@@ -42,13 +42,13 @@ const authorsModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.put('/authors/:id', {
-    config: { auth: 'admin' },
+    config: { auth: 'admin', errors: { 404: ['NOT_FOUND'] } },
     schema: {
       summary: 'Replace an author (admin); birthdate and nationality left out become null',
       tags: ['Authors'],
       params: IdParams,
       body: AuthorBody,
-      response: { 200: AuthorSchema, ...problemResponses(403, 404) }
+      response: { 200: AuthorSchema }
     }
   }, async (request) => {
     const { name, birthdate = null, nationality = null } = request.body
@@ -57,13 +57,13 @@ const authorsModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.patch('/authors/:id', {
-    config: { auth: 'admin' },
+    config: { auth: 'admin', errors: { 404: ['NOT_FOUND'] } },
     schema: {
       summary: 'Change some fields of an author (admin)',
       tags: ['Authors'],
       params: IdParams,
       body: AuthorPatchBody,
-      response: { 200: AuthorSchema, ...problemResponses(403, 404) }
+      response: { 200: AuthorSchema }
     }
   }, async (request) => {
     const { name, ...rest } = request.body
@@ -72,12 +72,12 @@ const authorsModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.delete('/authors/:id', {
-    config: { auth: 'admin' },
+    config: { auth: 'admin', errors: { 404: ['NOT_FOUND'], 409: ['AUTHOR_HAS_BOOKS'] } },
     schema: {
       summary: 'Delete an author (admin); refused while any book, deleted ones included, references it',
       tags: ['Authors'],
       params: IdParams,
-      response: { 204: NoContent, ...problemResponses(403, 404, 409) }
+      response: { 204: NoContent }
     }
   }, async (request, reply) => {
     await deleteAuthor(app.db, request.params.id)

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { DateOnly, Id, PaginationQuery, Page } from '../../schemas/common.js'
 import { OneLine } from '../../schemas/text.js'
+import { example } from '../../schemas/examples.js'
 
 const Name = OneLine({ maxLength: 200 })
 const Birthdate = Type.Union([DateOnly, Type.Null()])
@@ -28,11 +29,11 @@ export const AuthorBody = Type.Object({
   name: Name,
   birthdate: Type.Optional(Birthdate),
   nationality: Type.Optional(Nationality)
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [example.author] })
 
 export const AuthorPatchBody = Type.Object({
   name: Type.Optional(Name),
   birthdate: Type.Optional(Birthdate),
   nationality: Type.Optional(Nationality)
-}, { additionalProperties: false, minProperties: 1 })
+}, { additionalProperties: false, minProperties: 1, examples: [{ nationality: example.author.nationality }] })
 export type AuthorPatch = Static<typeof AuthorPatchBody>

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { invalidRequest } from '../../lib/problem.js'
-import { IdParams, NoContent, Page, pageOf, problemResponses } from '../../schemas/common.js'
+import { IdParams, NoContent, Page, pageOf } from '../../schemas/common.js'
+import type { ErrorCodes } from '../../schemas/problems.js'
 import { BookSchema } from '../catalogue/index.js'
 import { normalizeIsbn } from './isbn.js'
 import { listBooks } from './list.js'
@@ -14,6 +15,8 @@ import {
 } from './schemas.js'
 
 const BookRef = Type.Ref(BookSchema)
+/** What a PUT or PATCH of a book can be refused with. */
+const bookChangeErrors: ErrorCodes = { 403: ['FORBIDDEN'], 404: ['NOT_FOUND'], 409: ['ISBN_TAKEN', 'COPIES_BELOW_BORROWED', 'COPIES_OUT_OF_RANGE'] }
 const BookPage = Page(BookRef)
 
 /** The ISBN-13 digits of a valid ISBN-10/13, or 400 pointing at `/body/isbn`. */
@@ -64,12 +67,12 @@ const booksModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/books', {
-    config: { auth: 'verified', idempotent: true },
+    config: { auth: 'verified', idempotent: true, errors: { 404: ['NOT_FOUND'], 409: ['ISBN_TAKEN'] } },
     schema: {
       summary: 'Add a book; the caller becomes its owner',
       tags: ['Books'],
       body: BookCreateBody,
-      response: { 201: BookRef, ...problemResponses(403, 404, 409, 503) }
+      response: { 201: BookRef }
     }
   }, async (request, reply) => {
     const body = request.body
@@ -97,23 +100,23 @@ const booksModule: FastifyPluginAsyncTypebox = async (app) => {
   }, async () => availableByGenre(app.db))
 
   app.get('/books/:id', {
-    config: { auth: 'public' },
+    config: { auth: 'public', errors: { 404: ['NOT_FOUND'] } },
     schema: {
       summary: 'Get an active book',
       tags: ['Books'],
       params: IdParams,
-      response: { 200: BookRef, ...problemResponses(404) }
+      response: { 200: BookRef }
     }
   }, async (request) => readBook(request.params.id))
 
   app.put('/books/:id', {
-    config: { auth: 'bearer' },
+    config: { auth: 'bearer', errors: bookChangeErrors },
     schema: {
       summary: 'Replace a book (owner or admin; availableCopies: admin only)',
       tags: ['Books'],
       params: IdParams,
       body: BookReplaceBody,
-      response: { 200: BookRef, ...problemResponses(403, 404, 409, 503) }
+      response: { 200: BookRef }
     }
   }, async (request) => {
     const body = request.body
@@ -129,13 +132,13 @@ const booksModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.patch('/books/:id', {
-    config: { auth: 'bearer' },
+    config: { auth: 'bearer', errors: bookChangeErrors },
     schema: {
       summary: 'Change some fields of a book (owner or admin; availableCopies: admin only)',
       tags: ['Books'],
       params: IdParams,
       body: BookPatchBody,
-      response: { 200: BookRef, ...problemResponses(403, 404, 409, 503) }
+      response: { 200: BookRef }
     }
   }, async (request) => {
     const body = request.body
@@ -146,12 +149,12 @@ const booksModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.delete('/books/:id', {
-    config: { auth: 'bearer' },
+    config: { auth: 'bearer', errors: { 403: ['FORBIDDEN'], 404: ['NOT_FOUND'], 409: ['BOOK_HAS_ACTIVE_BORROWS'] } },
     schema: {
       summary: 'Soft-delete a book (owner or admin); refused while copies are on loan',
       tags: ['Books'],
       params: IdParams,
-      response: { 204: NoContent, ...problemResponses(403, 404, 409) }
+      response: { 204: NoContent }
     }
   }, async (request, reply) => {
     await softDeleteBook(app.db, request.params.id, request.auth)
@@ -159,13 +162,13 @@ const booksModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/admin/books/:id/restore', {
-    config: { auth: 'admin' },
+    config: { auth: 'admin', errors: { 404: ['NOT_FOUND'], 409: ['ISBN_TAKEN'] } },
     schema: {
       summary: 'Undo the soft delete of a book (admin)',
       description: 'Idempotent: restoring an active book answers 200 with it. 409 ISBN_TAKEN when another active book has taken its ISBN meanwhile.',
       tags: ['Admin'],
       params: IdParams,
-      response: { 200: BookRef, ...problemResponses(403, 404, 409) }
+      response: { 200: BookRef }
     }
   }, async (request) => restoreBook(app.db, request.params.id))
 }

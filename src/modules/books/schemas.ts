@@ -4,6 +4,7 @@ import { StringEnum } from '../../lib/string-enum.js'
 import { AuthorRefSchema } from '../catalogue/index.js'
 import { isbnInputPattern } from './isbn.js'
 import { OneLine } from '../../schemas/text.js'
+import { example } from '../../schemas/examples.js'
 
 const maxCopies = 1_000_000
 
@@ -44,7 +45,7 @@ const bookDescription = {
 export const BookCreateBody = Type.Object({
   ...bookDescription,
   totalCopies: Type.Optional(Type.Integer({ minimum: 0, maximum: maxCopies, default: 1 }))
-}, { additionalProperties: false, description: authorChoice })
+}, { additionalProperties: false, description: authorChoice, examples: [{ ...example.book, totalCopies: 2 }] })
 
 /**
  * PUT replaces the description: `genre` and `publicationDate` become null when left out. The copy
@@ -55,11 +56,11 @@ export const BookReplaceBody = Type.Object({
   ...bookDescription,
   totalCopies: Type.Optional(Copies),
   availableCopies: Type.Optional(AdminAvailableCopies)
-}, { additionalProperties: false, description: `${authorChoice} Fields left out that may be null become null; totalCopies and availableCopies left out are kept.` })
+}, { additionalProperties: false, description: `${authorChoice} Fields left out that may be null become null; totalCopies and availableCopies left out are kept.`, examples: [{ ...example.book, totalCopies: 2 }] })
 
 export const BookPatchBody = Type.Partial(
   Type.Object({ ...bookDescription, totalCopies: Copies, availableCopies: AdminAvailableCopies }),
-  { additionalProperties: false, minProperties: 1, description: 'At most one of `authorId` and `author`.' }
+  { additionalProperties: false, minProperties: 1, description: 'At most one of `authorId` and `author`.', examples: [{ totalCopies: 3 }] }
 )
 
 const bookSorts = ['title', '-title', 'publicationYear', '-publicationYear', 'createdAt', '-createdAt', 'rating', '-rating', 'relevance'] as const

@@ -2,17 +2,19 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import type { Transaction } from '../../db/query-helpers.js'
 import { notFound } from '../../lib/problem.js'
-import { IdParams, Page, pageOf, problemResponses } from '../../schemas/common.js'
+import { IdParams, Page, pageOf } from '../../schemas/common.js'
 import { parseWindow } from '../../schemas/instants.js'
+import type { ErrorCodes } from '../../schemas/problems.js'
 import { borrowBook, findBorrowView, findOpenBorrowId, listBorrows, returnBorrow, toBorrowView } from './repository.js'
 import { BorrowBody, BorrowHistoryQuery, BorrowSchema } from './schemas.js'
 
 const tags = ['Borrows']
+const borrowErrors: ErrorCodes = { 404: ['NOT_FOUND'], 409: ['NO_COPIES_AVAILABLE', 'ALREADY_BORROWED', 'BORROW_LIMIT_REACHED'] }
+const returnErrors: ErrorCodes = { 404: ['NOT_FOUND'], 409: ['ALREADY_RETURNED'] }
 
 /** Borrowing and returning copies, and the caller's borrow history. */
 const borrowsModule: FastifyPluginAsyncTypebox = async (app) => {
   const rules = { maxOpenBorrows: app.config.MAX_OPEN_BORROWS, loanDays: app.config.LOAN_DAYS }
-  const borrowErrors = problemResponses(403, 404, 409)
   const rateLimitNote = `At most ${app.config.BORROW_RATE_LIMIT_PER_HOUR} borrow requests an hour per user, over both borrow routes, refused ones included (429 RATE_LIMITED).`
 
   /** The borrow as answered, read in the transaction that made the change and recorded for a retry there. */
@@ -31,13 +33,13 @@ const borrowsModule: FastifyPluginAsyncTypebox = async (app) => {
     await returnBorrow(app.db, borrowId, request.auth, (tx) => answerWith(request, tx, borrowId))
 
   app.post('/borrows', {
-    config: { auth: 'verified', limit: 'borrow', idempotent: true },
+    config: { auth: 'verified', limit: 'borrow', idempotent: true, errors: borrowErrors },
     schema: {
       summary: 'Borrow a copy of a book',
       description: `Takes one copy off the shelf for LOAN_DAYS days. 409 NO_COPIES_AVAILABLE when none is on the shelf, ALREADY_BORROWED when the caller already has this book, BORROW_LIMIT_REACHED at MAX_OPEN_BORROWS open borrows. ${rateLimitNote}`,
       tags,
       body: BorrowBody,
-      response: { 201: BorrowSchema, ...borrowErrors }
+      response: { 201: BorrowSchema }
     }
   }, async (request, reply) => {
     reply.code(201)
@@ -45,13 +47,13 @@ const borrowsModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/books/:id/borrow', {
-    config: { auth: 'verified', limit: 'borrow', idempotent: true },
+    config: { auth: 'verified', limit: 'borrow', idempotent: true, errors: borrowErrors },
     schema: {
       summary: 'Borrow a copy of this book',
       description: `The same as POST /api/borrows, addressed by book. ${rateLimitNote}`,
       tags,
       params: IdParams,
-      response: { 201: BorrowSchema, ...borrowErrors }
+      response: { 201: BorrowSchema }
     }
   }, async (request, reply) => {
     reply.code(201)
@@ -59,24 +61,24 @@ const borrowsModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/borrows/:id/return', {
-    config: { auth: 'bearer', idempotent: true },
+    config: { auth: 'bearer', idempotent: true, errors: returnErrors },
     schema: {
       summary: 'Return a borrow',
       description: 'By its borrower or an admin. Another user\'s borrow is 404; a returned one 409 ALREADY_RETURNED.',
       tags,
       params: IdParams,
-      response: { 200: BorrowSchema, ...problemResponses(404, 409) }
+      response: { 200: BorrowSchema }
     }
   }, async (request) => await returnAndShow(request, request.params.id))
 
   app.post('/books/:id/return', {
-    config: { auth: 'verified', idempotent: true },
+    config: { auth: 'verified', idempotent: true, errors: returnErrors },
     schema: {
       summary: 'Return your copy of this book',
       description: 'Returns the caller\'s open borrow of the book; 404 when the caller has none.',
       tags,
       params: IdParams,
-      response: { 200: BorrowSchema, ...problemResponses(403, 404, 409) }
+      response: { 200: BorrowSchema }
     }
   }, async (request) => {
     const borrowId = await findOpenBorrowId(app.db, request.auth.userId, request.params.id)

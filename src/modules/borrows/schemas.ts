@@ -3,6 +3,7 @@ import { Id, PaginationQuery, Timestamp } from '../../schemas/common.js'
 import { StringEnum } from '../../lib/string-enum.js'
 import { InstantQuery } from '../../schemas/instants.js'
 import { AuthorRefSchema } from '../catalogue/index.js'
+import { example } from '../../schemas/examples.js'
 
 const borrowStatuses = ['open', 'returned', 'overdue', 'all'] as const
 export type BorrowStatus = typeof borrowStatuses[number]
@@ -27,7 +28,7 @@ export type BorrowView = Static<typeof BorrowSchema>
 
 export const BorrowBody = Type.Object({
   bookId: Id
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ bookId: example.bookId }] })
 
 export const StatusQuery = StringEnum(borrowStatuses, {
   default: 'all',

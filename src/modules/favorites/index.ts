@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { NoContent, PaginationQuery, pageOf, problemResponses } from '../../schemas/common.js'
+import { NoContent, PaginationQuery, pageOf } from '../../schemas/common.js'
 import { addFavorite, prepareFavoritesPage, removeFavorite } from './repository.js'
 import { BookIdParams, FavoriteBookSchema, FavoritePage } from './schemas.js'
 
@@ -20,24 +20,24 @@ const favoritesModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/favorites/:bookId', {
-    config: { auth: 'bearer', idempotent: true },
+    config: { auth: 'bearer', idempotent: true, errors: { 404: ['NOT_FOUND'], 409: ['ALREADY_FAVORITE'] } },
     schema: {
       summary: 'Make a book a favourite; answers the book with favoritedAt',
       tags: ['Favorites'],
       params: BookIdParams,
-      response: { 201: FavoriteBookSchema, ...problemResponses(404, 409) }
+      response: { 201: FavoriteBookSchema }
     }
   }, async (request, reply) => {
     return reply.code(201).send(await addFavorite(app.db, request.auth.userId, request.params.bookId))
   })
 
   app.delete('/favorites/:bookId', {
-    config: { auth: 'bearer' },
+    config: { auth: 'bearer', errors: { 404: ['NOT_FOUND'] } },
     schema: {
       summary: 'Remove a book from the caller’s favourites',
       tags: ['Favorites'],
       params: BookIdParams,
-      response: { 204: NoContent, ...problemResponses(404) }
+      response: { 204: NoContent }
     }
   }, async (request, reply) => {
     await removeFavorite(app.db, request.auth.userId, request.params.bookId)

@@ -1,11 +1,11 @@
 import { Readable } from 'node:stream'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from '@sinclair/typebox'
 import contentDisposition from 'content-disposition'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { StoredFile } from '../../db/schema/index.js'
 import { ApiError } from '../../lib/problem.js'
-import { IdParams, ProblemSchema, problemResponses } from '../../schemas/common.js'
+import { IdParams } from '../../schemas/common.js'
+import type { ErrorCodes } from '../../schemas/problems.js'
 import { etagOf, ifRangeAllows, noneMatchSatisfied, parseRange } from './conditional.js'
 import { fileOr404 } from './lookups.js'
 import { contentRangeHeader, downloadResponses } from './schemas.js'
@@ -70,6 +70,7 @@ export const downloadRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }
 
+  const downloadErrors: ErrorCodes = { 404: ['NOT_FOUND'], 416: ['RANGE_NOT_SATISFIABLE'] }
   const downloadSchema = (summary: string) => ({
     summary,
     description: 'Streams the PDF as an attachment. `If-None-Match` with the ETag → 304; `Range: bytes=first-last` (one range) → 206; ' +
@@ -78,16 +79,13 @@ export const downloadRoutes: FastifyPluginAsyncTypebox = async (app) => {
     params: IdParams,
     response: {
       ...downloadResponses(app.config.MAX_UPLOAD_BYTES),
-      ...problemResponses(404),
-      416: Type.Ref(ProblemSchema, {
-        description: 'Range Not Satisfiable (RANGE_NOT_SATISFIABLE)',
-        headers: { 'content-range': contentRangeHeader('bytes */size: the file’s length') }
-      })
+      // The 416's description and examples follow from config.errors; its header is stated here.
+      416: { headers: { 'content-range': contentRangeHeader('bytes */size: the file’s length') } }
     }
   })
 
-  app.get('/files/:id/download', { config: { auth: 'bearer' }, schema: downloadSchema('Download a file') },
+  app.get('/files/:id/download', { config: { auth: 'bearer', errors: downloadErrors }, schema: downloadSchema('Download a file') },
     async (request, reply) => await download(request.params.id, request, reply))
-  app.get('/download/:id', { config: { auth: 'bearer' }, schema: downloadSchema('Download a file (short path)') },
+  app.get('/download/:id', { config: { auth: 'bearer', errors: downloadErrors }, schema: downloadSchema('Download a file (short path)') },
     async (request, reply) => await download(request.params.id, request, reply))
 }

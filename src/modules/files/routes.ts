@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { StoredFile } from '../../db/schema/index.js'
 import { forbidden, invalidRequest, notFound } from '../../lib/problem.js'
-import { IdParams, NoContent, Page, PaginationQuery, pageOf, problemResponses } from '../../schemas/common.js'
+import { IdParams, NoContent, Page, PaginationQuery, pageOf } from '../../schemas/common.js'
+import type { ErrorCodes } from '../../schemas/problems.js'
 import { cleanFilename } from './filename.js'
 import { checkBook, fileOr404 } from './lookups.js'
 import { deleteFile, listFiles, updateFile } from './repository.js'
@@ -12,6 +13,9 @@ import { ownsOrAdmin, type Caller } from '../catalogue/index.js'
 const canChange = (caller: Caller, file: StoredFile) => ownsOrAdmin(caller, file.ownerId)
 
 const tags = ['Files']
+
+/** What a change by someone other than the owner or an admin, or of an unknown file, answers. */
+const ownerErrors: ErrorCodes = { 403: ['FORBIDDEN'], 404: ['NOT_FOUND'] }
 
 /** Listing, uploading, reading, replacing, renaming and deleting files. */
 export const fileRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -46,7 +50,7 @@ export const fileRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/files', {
-    config: { auth: 'verified', idempotent: true },
+    config: { auth: 'verified', idempotent: true, errors: { 404: ['NOT_FOUND'] } },
     validatorCompiler: uploadValidatorCompiler,
     schema: {
       summary: 'Upload a PDF',
@@ -56,10 +60,7 @@ export const fileRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags,
       consumes: ['multipart/form-data'],
       body: UploadForm(maxBytes, { withBookId: true }),
-      response: {
-        201: FileSchema,
-        ...problemResponses(403, 404, 413, 415)
-      }
+      response: { 201: FileSchema }
     }
   }, async (request, reply) => {
     const file = await app.fileUploads.create(request, reply, request.auth.userId)
@@ -67,18 +68,18 @@ export const fileRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/files/:id', {
-    config: { auth: 'bearer' },
+    config: { auth: 'bearer', errors: { 404: ['NOT_FOUND'] } },
     schema: {
       summary: 'A file’s metadata',
       description: 'Any authenticated user may read any file’s metadata.',
       tags,
       params: IdParams,
-      response: { 200: FileSchema, ...problemResponses(404) }
+      response: { 200: FileSchema }
     }
   }, async (request) => toFileView(await fileOr404(app.db, request.params.id)))
 
   app.put('/files/:id', {
-    config: { auth: 'verified' },
+    config: { auth: 'verified', errors: ownerErrors },
     validatorCompiler: uploadValidatorCompiler,
     schema: {
       summary: 'Replace a file’s content (owner or admin)',
@@ -88,7 +89,7 @@ export const fileRoutes: FastifyPluginAsyncTypebox = async (app) => {
       consumes: ['multipart/form-data'],
       params: IdParams,
       body: UploadForm(maxBytes, { withBookId: false }),
-      response: { 200: FileSchema, ...problemResponses(403, 404, 413, 415) }
+      response: { 200: FileSchema }
     }
   }, async (request, reply) => {
     const existing = await fileOr404(app.db, request.params.id)
@@ -97,14 +98,14 @@ export const fileRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.patch('/files/:id', {
-    config: { auth: 'bearer' },
+    config: { auth: 'bearer', errors: ownerErrors },
     schema: {
       summary: 'Rename a file or attach it to a book (owner or admin)',
       description: 'A new `filename` is cleaned like an uploaded one (400 when nothing is left); `bookId: null` detaches the file; an unknown or deleted book is 404. Others get 403.',
       tags,
       params: IdParams,
       body: FilePatchBody,
-      response: { 200: FileSchema, ...problemResponses(403, 404) }
+      response: { 200: FileSchema }
     }
   }, async (request) => {
     const existing = await fileOr404(app.db, request.params.id)
@@ -126,13 +127,13 @@ export const fileRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.delete('/files/:id', {
-    config: { auth: 'bearer' },
+    config: { auth: 'bearer', errors: ownerErrors },
     schema: {
       summary: 'Delete a file and its bytes (owner or admin)',
       description: 'Removes the row and the stored bytes (should removing the bytes fail, it is logged and retried; the answer is still 204). Others get 403.',
       tags,
       params: IdParams,
-      response: { 204: NoContent, ...problemResponses(403, 404) }
+      response: { 204: NoContent }
     }
   }, async (request, reply) => {
     const deleted = await deleteFile(app.db, request.params.id, (file) => {

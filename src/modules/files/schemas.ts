@@ -3,6 +3,7 @@ import type { StoredFile } from '../../db/schema/index.js'
 import { StringEnum } from '../../lib/string-enum.js'
 import { Id, Timestamp } from '../../schemas/common.js'
 import { maxFilenameLength } from './filename.js'
+import { example } from '../../schemas/examples.js'
 
 export const FileSchema = Type.Object({
   id: Id,
@@ -56,7 +57,7 @@ export function UploadForm (maxBytes: number, { withBookId }: { withBookId: bool
 export const FilePatchBody = Type.Object({
   filename: Type.Optional(Type.String({ minLength: 1, maxLength: maxFilenameLength, description: 'Cleaned like an uploaded name (path parts and control characters removed)' })),
   bookId: Type.Optional(Type.Union([Type.Null(), Id], { description: 'A book id, or null to detach the file from its book' }))
-}, { additionalProperties: false, minProperties: 1, description: 'At least one field, as for every PATCH' })
+}, { additionalProperties: false, minProperties: 1, description: 'At least one field, as for every PATCH', examples: [{ filename: 'hobbit-notes.pdf', bookId: example.bookId }] })
 
 const headerPattern = (pattern: string, maxLength: number, description: string) => ({ type: 'string', pattern, maxLength, description })
 const headerValue = (value: string, description: string) => ({ type: 'string', enum: [value], description })

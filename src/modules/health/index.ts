@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { ApiError } from '../../lib/problem.js'
 import { StringEnum } from '../../lib/string-enum.js'
-import { problemResponses } from '../../schemas/common.js'
 
 const checkTimeoutMs = 1500
 
@@ -50,7 +49,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Readiness: the database (and Redis, when configured) answer',
       description: 'The body also counts the emails of the outbox by status.',
       tags: ['Operations'],
-      response: { 200: Readiness, ...problemResponses(503) }
+      response: { 200: Readiness }
     }
   }, async () => {
     const unavailable = (what: string) => new ApiError('SERVICE_UNAVAILABLE', `${what} is not reachable`, { headers: { 'retry-after': '5' } })

@@ -1,16 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { IdParams, NoContent, PaginationQuery, pageOf, problemResponses } from '../../schemas/common.js'
+import { IdParams, NoContent, PaginationQuery, pageOf } from '../../schemas/common.js'
 import { createReview, deleteReview, listReviews, normalizeComment, updateReview } from './repository.js'
 import { BookReviewBody, ReviewBody, ReviewPage, ReviewReplaceBody, ReviewSchema } from './schemas.js'
 
 const reviewsModule: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/book/review', {
-    config: { auth: 'verified', idempotent: true },
+    config: { auth: 'verified', idempotent: true, errors: { 404: ['NOT_FOUND'], 409: ['ALREADY_REVIEWED'] } },
     schema: {
       summary: 'Review a book (one review per user and book)',
       tags: ['Reviews'],
       body: BookReviewBody,
-      response: { 201: ReviewSchema, ...problemResponses(403, 404, 409) }
+      response: { 201: ReviewSchema }
     }
   }, async (request, reply) => {
     const { bookId, rating, comment } = request.body
@@ -19,13 +19,13 @@ const reviewsModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/books/:id/reviews', {
-    config: { auth: 'public' },
+    config: { auth: 'public', errors: { 404: ['NOT_FOUND'] } },
     schema: {
       summary: 'List a book’s reviews, newest first',
       tags: ['Reviews'],
       params: IdParams,
       querystring: PaginationQuery,
-      response: { 200: ReviewPage, ...problemResponses(404) }
+      response: { 200: ReviewPage }
     }
   }, async (request) => {
     const { items, total } = await listReviews(app.db, request.params.id, request.query)
@@ -33,13 +33,13 @@ const reviewsModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/books/:id/reviews', {
-    config: { auth: 'verified', idempotent: true },
+    config: { auth: 'verified', idempotent: true, errors: { 404: ['NOT_FOUND'], 409: ['ALREADY_REVIEWED'] } },
     schema: {
       summary: 'Review a book (one review per user and book)',
       tags: ['Reviews'],
       params: IdParams,
       body: ReviewBody,
-      response: { 201: ReviewSchema, ...problemResponses(403, 404, 409) }
+      response: { 201: ReviewSchema }
     }
   }, async (request, reply) => {
     const { rating, comment } = request.body
@@ -48,13 +48,13 @@ const reviewsModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.put('/reviews/:id', {
-    config: { auth: 'bearer' },
+    config: { auth: 'bearer', errors: { 403: ['FORBIDDEN'], 404: ['NOT_FOUND'] } },
     schema: {
       summary: 'Edit your review (author only); a comment left out becomes null',
       tags: ['Reviews'],
       params: IdParams,
       body: ReviewReplaceBody,
-      response: { 200: ReviewSchema, ...problemResponses(403, 404) }
+      response: { 200: ReviewSchema }
     }
   }, async (request) => {
     const { rating, comment } = request.body
@@ -62,12 +62,12 @@ const reviewsModule: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.delete('/reviews/:id', {
-    config: { auth: 'bearer' },
+    config: { auth: 'bearer', errors: { 403: ['FORBIDDEN'], 404: ['NOT_FOUND'] } },
     schema: {
       summary: 'Delete a review (its author or an admin)',
       tags: ['Reviews'],
       params: IdParams,
-      response: { 204: NoContent, ...problemResponses(403, 404) }
+      response: { 204: NoContent }
     }
   }, async (request, reply) => {
     await deleteReview(app.db, request.params.id, request.auth)

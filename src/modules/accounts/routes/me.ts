@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { User } from '../../../db/schema/index.js'
 import { notFound } from '../../../lib/problem.js'
-import { problemResponses } from '../../../schemas/common.js'
 import { findUserById, updateUsername } from '../repository.js'
 import { Me, UpdateMeBody, type MeView } from '../schemas.js'
 
@@ -34,12 +33,12 @@ export const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => toMe(await currentUser(request.auth.userId)))
 
   app.patch('/me', {
-    config: { auth: 'bearer' },
+    config: { auth: 'bearer', errors: { 409: ['USERNAME_TAKEN'] } },
     schema: {
       summary: 'Change the caller\'s username',
       tags: ['Accounts'],
       body: UpdateMeBody,
-      response: { 200: Me, ...problemResponses(409) }
+      response: { 200: Me }
     }
   }, async (request) => {
     await updateUsername(app.db, request.auth.userId, request.body.username)

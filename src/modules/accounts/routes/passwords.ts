@@ -21,7 +21,7 @@ export const passwordRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/change-password', {
-    config: { auth: 'bearer' },
+    config: { auth: 'bearer', errors: { 400: ['TOKEN_INVALID', 'TOKEN_EXPIRED', 'INVALID_CREDENTIALS'] } },
     schema: {
       summary: 'Change the password with the emailed code',
       description: 'Every existing token of the user stops working; a notice is emailed. Five wrong tries spend the code.',
@@ -49,7 +49,7 @@ export const passwordRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/password-reset/confirm', {
-    config: { auth: 'public', limit: 'password-reset-confirm' },
+    config: { auth: 'public', limit: 'password-reset-confirm', errors: { 400: ['TOKEN_INVALID', 'TOKEN_EXPIRED'] } },
     schema: {
       summary: 'Set a new password with the emailed reset token',
       description: 'The token works once; every existing token of the user stops working.',

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { ApiError } from '../../../lib/problem.js'
-import { problemResponses } from '../../../schemas/common.js'
 import { verificationLandingUrl } from '../emails.js'
 import { wantsHtml } from '../negotiation.js'
 import { sendPage, verificationPage } from '../pages.js'
@@ -15,13 +14,13 @@ export const registrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   for (const { url, deprecation } of withAliases('/register', '/user/register')) {
     app.post(url, {
-      config: { auth: 'public', limit: 'register', idempotent: true },
+      config: { auth: 'public', limit: 'register', idempotent: true, errors: { 409: ['EMAIL_TAKEN', 'USERNAME_TAKEN'] } },
       schema: {
         summary: 'Create an account',
         description: 'Sends the verification email; tokens are issued once the email is verified.',
         tags: ['Accounts'],
         body: RegisterBody,
-        response: { 201: AccountCreated, ...problemResponses(409) },
+        response: { 201: AccountCreated },
         ...deprecation
       }
     }, async (request, reply) => {
@@ -48,7 +47,7 @@ export const registrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     app.route({
       method,
       url: '/verify-email/:token',
-      config: { auth: 'public' },
+      config: { auth: 'public', errors: { 400: ['TOKEN_INVALID', 'TOKEN_EXPIRED'] } },
       schema: {
         summary: method === 'GET' ? 'Verify an email address (the emailed link)' : 'Verify an email address (from a frontend)',
         description: 'JSON `{ verified: true }`; a browser asking for text/html gets a small page, or a 303 redirect to FRONTEND_URL when set. A used link answers 200 again once the account is verified.',

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { NoContent, problemResponses } from '../../../schemas/common.js'
+import { NoContent } from '../../../schemas/common.js'
 import { createLogin } from '../login.js'
 import { LoginBody, LogoutBody, RefreshBody, TokenPair, TokenValid, VerifyTokenBody } from '../schemas.js'
 import { withAliases } from './aliases.js'
@@ -19,14 +19,14 @@ export const tokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   for (const { url, deprecation } of withAliases('/token', '/login', '/user/login')) {
     app.post(url, {
-      config: { auth: 'public', limit: 'login' },
+      config: { auth: 'public', limit: 'login', errors: { 401: ['INVALID_CREDENTIALS'], 403: ['EMAIL_NOT_VERIFIED'] } },
       onRequest: neverCache,
       schema: {
         summary: 'Log in: get an access and a refresh token',
         description: `Send \`email\` or \`username\`, and \`password\`. After ${failedLoginMax} failed attempts in ${failedLoginWindow} an account answers 429 until the window passes.`,
         tags: ['Tokens'],
         body: LoginBody,
-        response: { 200: TokenPair, ...problemResponses(401, 403) },
+        response: { 200: TokenPair },
         ...deprecation
       }
     }, async (request) => await login(request, request.body))
@@ -34,14 +34,14 @@ export const tokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   for (const { url, deprecation } of withAliases('/token/refresh', '/refresh')) {
     app.post(url, {
-      config: { auth: 'public' },
+      config: { auth: 'public', errors: { 401: ['TOKEN_INVALID', 'TOKEN_EXPIRED', 'TOKEN_REVOKED'] } },
       onRequest: neverCache,
       schema: {
         summary: 'Exchange a refresh token for a new pair (rotation)',
         description: 'The refresh token is spent; presenting it again revokes its whole session (401 TOKEN_REVOKED).',
         tags: ['Tokens'],
         body: RefreshBody,
-        response: { 200: TokenPair, ...problemResponses(401) },
+        response: { 200: TokenPair },
         ...deprecation
       }
     }, async (request) => await sessions.refresh(request.body.refresh))
@@ -49,7 +49,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   for (const { url, deprecation } of withAliases('/token/verify', '/verify')) {
     app.post(url, {
-      config: { auth: 'public' },
+      config: { auth: 'public', errors: { 400: ['TOKEN_INVALID', 'TOKEN_EXPIRED', 'TOKEN_REVOKED'] } },
       schema: {
         summary: 'Check whether a token is valid',
         description: 'Access or refresh token; 400 TOKEN_INVALID, TOKEN_EXPIRED or TOKEN_REVOKED when it would be refused.',
@@ -70,6 +70,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Log out this access token (and a refresh token\'s session)',
         tags: ['Tokens'],
         body: LogoutBody,
+        'x-body-optional': true,
         response: { 204: NoContent },
         ...deprecation
       }
