@@ -20,6 +20,7 @@ import configPlugin from './plugins/config.js'
 import dbPlugin from './plugins/db.js'
 import docsPlugin from './plugins/docs.js'
 import mailPlugin from './plugins/mail.js'
+import metricsPlugin from './plugins/metrics.js'
 import errorsPlugin, { sendClientErrorProblem, sendProblem } from './plugins/errors.js'
 import plainNumbersPlugin from './plugins/plain-numbers.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
@@ -111,6 +112,8 @@ export async function buildApp (config: Config, { loggerInstance, now }: BuildOp
   await app.register(rateLimitPlugin)
   await app.register(authPlugin, { now })
   await app.register(routePolicyPlugin, { buckets: { ...accountBuckets, ...borrowBuckets } })
+  // Before the routes, so its onResponse hook times every one of them.
+  await app.register(metricsPlugin)
 
   await app.register(accountServices)
   await app.register(healthRoutes)
