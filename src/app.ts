@@ -21,6 +21,7 @@ import configPlugin from './plugins/config.js'
 import dbPlugin from './plugins/db.js'
 import docsPlugin from './plugins/docs.js'
 import mailPlugin from './plugins/mail.js'
+import metricsPlugin from './plugins/metrics.js'
 import errorsPlugin, { sendClientErrorProblem, sendProblem } from './plugins/errors.js'
 import idempotencyPlugin from './plugins/idempotency.js'
 import plainNumbersPlugin from './plugins/plain-numbers.js'
@@ -116,6 +117,8 @@ export async function buildApp (config: Config, { loggerInstance, now }: BuildOp
   await app.register(authPlugin, { now })
   await app.register(routePolicyPlugin, { buckets: { ...accountBuckets, ...borrowBuckets } })
   await app.register(idempotencyPlugin)
+  // Before the routes, so its onResponse hook times every one of them.
+  await app.register(metricsPlugin)
 
   await app.register(accountServices)
   await app.register(healthRoutes)

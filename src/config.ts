@@ -47,6 +47,8 @@ export const ConfigSchema = Type.Object({
   DB_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600000, default: 3000 }),
   // Slow clients (README "Security"): the most a request may take to arrive, headers and body.
   REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 3600000, default: 30000 }),
+  // Protects GET /metrics when set (README "Metrics"); long enough not to be guessed.
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
   LOG_LEVEL: StringEnum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' })
 })
 

@@ -3,8 +3,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { ApiError } from '../lib/problem.js'
 
-/** Probes and the documentation are never limited. */
-export const rateLimitExemptPaths = ['/health', '/ready', '/docs']
+/** Probes, the metrics scrape and the documentation are never limited. */
+export const rateLimitExemptPaths = ['/health', '/ready', '/metrics', '/docs']
 
 /** Whether a URL (with or without its query) is one of the exempt paths or under one. */
 export function isRateLimitExempt (url: string): boolean {
