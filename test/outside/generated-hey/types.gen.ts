@@ -153,6 +153,12 @@ export type PostRegisterData = {
          */
         username?: string | null;
     };
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/register';
@@ -164,7 +170,7 @@ export type PostRegisterErrors = {
      */
     400: Problem;
     /**
-     * `EMAIL_TAKEN`: An account already uses this email address. `USERNAME_TAKEN`: An account already uses this username.
+     * `EMAIL_TAKEN`: An account already uses this email address. `USERNAME_TAKEN`: An account already uses this username. `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
      */
     409: Problem;
     /**
@@ -175,6 +181,10 @@ export type PostRegisterErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -220,6 +230,12 @@ export type PostUserRegisterData = {
          */
         username?: string | null;
     };
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/user/register';
@@ -231,7 +247,7 @@ export type PostUserRegisterErrors = {
      */
     400: Problem;
     /**
-     * `EMAIL_TAKEN`: An account already uses this email address. `USERNAME_TAKEN`: An account already uses this username.
+     * `EMAIL_TAKEN`: An account already uses this email address. `USERNAME_TAKEN`: An account already uses this username. `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
      */
     409: Problem;
     /**
@@ -242,6 +258,10 @@ export type PostUserRegisterErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -1440,6 +1460,12 @@ export type PostBooksData = {
         author?: string;
         totalCopies?: number;
     };
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/books';
@@ -1463,7 +1489,7 @@ export type PostBooksErrors = {
      */
     404: Problem;
     /**
-     * `ISBN_TAKEN`: An active book already has this ISBN.
+     * `ISBN_TAKEN`: An active book already has this ISBN. `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
      */
     409: Problem;
     /**
@@ -1474,6 +1500,10 @@ export type PostBooksErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -2032,6 +2062,12 @@ export type PostAuthorsData = {
         birthdate?: string | null;
         nationality?: string | null;
     };
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/authors';
@@ -2051,6 +2087,10 @@ export type PostAuthorsErrors = {
      */
     403: Problem;
     /**
+     * `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
+     */
+    409: Problem;
+    /**
      * `PAYLOAD_TOO_LARGE`: The body is larger than allowed (MAX_UPLOAD_BYTES for files).
      */
     413: Problem;
@@ -2058,6 +2098,10 @@ export type PostAuthorsErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -2500,6 +2544,12 @@ export type DeleteFavoritesByBookIdResponse = DeleteFavoritesByBookIdResponses[k
 
 export type PostFavoritesByBookIdData = {
     body?: never;
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path: {
         bookId: number;
     };
@@ -2521,7 +2571,7 @@ export type PostFavoritesByBookIdErrors = {
      */
     404: Problem;
     /**
-     * `ALREADY_FAVORITE`: The book is already a favourite.
+     * `ALREADY_FAVORITE`: The book is already a favourite. `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
      */
     409: Problem;
     /**
@@ -2532,6 +2582,10 @@ export type PostFavoritesByBookIdErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -2602,6 +2656,12 @@ export type PostBookReviewData = {
          */
         comment?: string | null;
     };
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/book/review';
@@ -2625,7 +2685,7 @@ export type PostBookReviewErrors = {
      */
     404: Problem;
     /**
-     * `ALREADY_REVIEWED`: The caller has already reviewed this book.
+     * `ALREADY_REVIEWED`: The caller has already reviewed this book. `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
      */
     409: Problem;
     /**
@@ -2636,6 +2696,10 @@ export type PostBookReviewErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -2757,6 +2821,12 @@ export type PostBooksByIdReviewsData = {
          */
         comment?: string | null;
     };
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path: {
         id: number;
     };
@@ -2782,7 +2852,7 @@ export type PostBooksByIdReviewsErrors = {
      */
     404: Problem;
     /**
-     * `ALREADY_REVIEWED`: The caller has already reviewed this book.
+     * `ALREADY_REVIEWED`: The caller has already reviewed this book. `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
      */
     409: Problem;
     /**
@@ -2793,6 +2863,10 @@ export type PostBooksByIdReviewsErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -3081,6 +3155,12 @@ export type PostBorrowsData = {
     body: {
         bookId: number;
     };
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/borrows';
@@ -3104,7 +3184,7 @@ export type PostBorrowsErrors = {
      */
     404: Problem;
     /**
-     * `NO_COPIES_AVAILABLE`: No copy of the book is on the shelf. `ALREADY_BORROWED`: The caller already has an open borrow of this book. `BORROW_LIMIT_REACHED`: The caller has as many open borrows as allowed (MAX_OPEN_BORROWS).
+     * `NO_COPIES_AVAILABLE`: No copy of the book is on the shelf. `ALREADY_BORROWED`: The caller already has an open borrow of this book. `BORROW_LIMIT_REACHED`: The caller has as many open borrows as allowed (MAX_OPEN_BORROWS). `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
      */
     409: Problem;
     /**
@@ -3115,6 +3195,10 @@ export type PostBorrowsErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -3169,6 +3253,12 @@ export type PostBorrowsResponse = PostBorrowsResponses[keyof PostBorrowsResponse
 
 export type PostBooksByIdBorrowData = {
     body?: never;
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path: {
         id: number;
     };
@@ -3194,7 +3284,7 @@ export type PostBooksByIdBorrowErrors = {
      */
     404: Problem;
     /**
-     * `NO_COPIES_AVAILABLE`: No copy of the book is on the shelf. `ALREADY_BORROWED`: The caller already has an open borrow of this book. `BORROW_LIMIT_REACHED`: The caller has as many open borrows as allowed (MAX_OPEN_BORROWS).
+     * `NO_COPIES_AVAILABLE`: No copy of the book is on the shelf. `ALREADY_BORROWED`: The caller already has an open borrow of this book. `BORROW_LIMIT_REACHED`: The caller has as many open borrows as allowed (MAX_OPEN_BORROWS). `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
      */
     409: Problem;
     /**
@@ -3205,6 +3295,10 @@ export type PostBooksByIdBorrowErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -3259,6 +3353,12 @@ export type PostBooksByIdBorrowResponse = PostBooksByIdBorrowResponses[keyof Pos
 
 export type PostBorrowsByIdReturnData = {
     body?: never;
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path: {
         id: number;
     };
@@ -3280,7 +3380,7 @@ export type PostBorrowsByIdReturnErrors = {
      */
     404: Problem;
     /**
-     * `ALREADY_RETURNED`: The borrow has already been returned.
+     * `ALREADY_RETURNED`: The borrow has already been returned. `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
      */
     409: Problem;
     /**
@@ -3291,6 +3391,10 @@ export type PostBorrowsByIdReturnErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -3345,6 +3449,12 @@ export type PostBorrowsByIdReturnResponse = PostBorrowsByIdReturnResponses[keyof
 
 export type PostBooksByIdReturnData = {
     body?: never;
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path: {
         id: number;
     };
@@ -3370,7 +3480,7 @@ export type PostBooksByIdReturnErrors = {
      */
     404: Problem;
     /**
-     * `ALREADY_RETURNED`: The borrow has already been returned.
+     * `ALREADY_RETURNED`: The borrow has already been returned. `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
      */
     409: Problem;
     /**
@@ -3381,6 +3491,10 @@ export type PostBooksByIdReturnErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -3927,6 +4041,12 @@ export type PostFilesData = {
          */
         bookId?: number;
     };
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/files';
@@ -3950,6 +4070,10 @@ export type PostFilesErrors = {
      */
     404: Problem;
     /**
+     * `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
+     */
+    409: Problem;
+    /**
      * `PAYLOAD_TOO_LARGE`: The body is larger than allowed (MAX_UPLOAD_BYTES for files).
      */
     413: Problem;
@@ -3957,6 +4081,10 @@ export type PostFilesErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
