@@ -7,6 +7,8 @@ import { eachBackend, sha256, upload, uploadParts } from './support.js'
 eachBackend(t, async (t, backend) => {
   // One app and database for the file; each test works on files it uploads itself.
   const app = await build(t, { env: { ...backend.env, MAX_UPLOAD_BYTES: '2048' } })
+  // Second instances on the same store close with the suite: on the local disk, closing one removes the directory.
+  const suite = t
 
   const rowOf = async (id: number) => (await app.db.select().from(files).where(eq(files.id, id)))[0]
 
@@ -226,7 +228,7 @@ eachBackend(t, async (t, backend) => {
     for (const path of [orphan, staleUpload, key]) await backend.backdate(app, path, 2 * 3600_000)
 
     // A second instance on the same database and store, as after a restart.
-    const restarted = await build(t, { databaseUrl: app.config.DATABASE_URL, env: { ...backend.env, UPLOAD_DIR: app.config.UPLOAD_DIR } })
+    const restarted = await build(suite, { databaseUrl: app.config.DATABASE_URL, env: { ...backend.env, UPLOAD_DIR: app.config.UPLOAD_DIR } })
     await waitUntil(async () => !(await backend.paths(app)).includes(orphan))
     const paths = await backend.paths(app)
     t.notOk(paths.includes(orphan), 'the orphan is gone')
@@ -244,7 +246,7 @@ eachBackend(t, async (t, backend) => {
     const uploaded = (await upload(app, owner, content)).json<FileBody>()
     // On S3 the second machine shares nothing on disk with the first: another UPLOAD_DIR.
     const uploadDir = backend.name === 's3' ? `${app.config.UPLOAD_DIR}-other-machine` : app.config.UPLOAD_DIR
-    const other = await build(t, { databaseUrl: app.config.DATABASE_URL, env: { ...backend.env, UPLOAD_DIR: uploadDir } })
+    const other = await build(suite, { databaseUrl: app.config.DATABASE_URL, env: { ...backend.env, UPLOAD_DIR: uploadDir } })
     const download = await other.inject({ url: uploaded.downloadUrl, headers: owner.headers })
     t.equal(download.statusCode, 200)
     t.ok(download.rawPayload.equals(content), 'the same bytes')
