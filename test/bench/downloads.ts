@@ -23,7 +23,7 @@ const context: TestContext = {
 }
 
 async function measure (backend: string, env: Record<string, string>) {
-  const app = await build(context, { env: { ...env, MAX_UPLOAD_BYTES: String(2 * 1024 * 1024) } })
+  const app = await build(context, { env: { ...env, MAX_UPLOAD_BYTES: String(2 * 1024 * 1024), RATE_LIMIT_MAX: '1000000' } })
   const user = await createUser(app)
   const { file } = await createFile(app, user, { size: 1024 * 1024 })
   await app.listen({ port: 0, host: '127.0.0.1' })
