@@ -41,6 +41,14 @@ export const ConfigSchema = Type.Object({
   NOTICE_INTERVAL_SECONDS: Seconds(300),
   UPLOAD_DIR: Type.String({ minLength: 1, default: './var/uploads' }),
   MAX_UPLOAD_BYTES: Count(20971520),
+  // Where file bytes live (README "Files"): the local disk under UPLOAD_DIR, or an S3-compatible bucket.
+  STORAGE: StringEnum(['local', 's3'], { default: 'local' }),
+  S3_BUCKET: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$' })),
+  S3_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$' })),
+  S3_REGION: Type.String({ minLength: 1, default: 'us-east-1' }),
+  S3_ACCESS_KEY_ID: Type.Optional(Type.String({ minLength: 1 })),
+  S3_SECRET_ACCESS_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  S3_FORCE_PATH_STYLE: Type.Boolean({ default: false }),
   CORS_ORIGINS: Type.Optional(CommaList),
   TRUST_PROXY: Type.Optional(CommaList),
   // Fail fast (README "Security"): the most a request waits on the database.
@@ -93,10 +101,21 @@ export function loadConfig ({ env = process.env, dotenv = env.NODE_ENV !== 'prod
   if (parsed.JWT_SECRET !== undefined && Buffer.byteLength(parsed.JWT_SECRET) < minSecretBytes) {
     throw new ConfigError(`Invalid configuration: JWT_SECRET must be at least ${minSecretBytes} bytes`)
   }
+  checkStorage(parsed)
   return {
     ...parsed,
     JWT_SECRET: parsed.JWT_SECRET ?? randomBytes(minSecretBytes).toString('base64url'),
     PUBLIC_URL: (parsed.PUBLIC_URL ?? `http://localhost:${parsed.PORT}`).replace(/\/+$/, '')
+  }
+}
+
+/** `STORAGE=s3` needs a bucket; keys come in pairs (neither: the SDK's default credential chain, e.g. an instance role). */
+function checkStorage ({ STORAGE, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY }: EnvConfig): void {
+  if (STORAGE === 's3' && S3_BUCKET === undefined) {
+    throw new ConfigError('Invalid configuration: S3_BUCKET is required when STORAGE=s3')
+  }
+  if ((S3_ACCESS_KEY_ID === undefined) !== (S3_SECRET_ACCESS_KEY === undefined)) {
+    throw new ConfigError('Invalid configuration: S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are set together or not at all')
   }
 }
 

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { downloadRoutes } from './download.js'
 import fileRemoval from './removal.js'
 import { fileRoutes } from './routes.js'
-import fileStorage from './storage.js'
+import fileStorage from './storage-plugin.js'
 import { multipartLimits } from './upload.js'
 import fileUploads from './uploads.js'
 
