@@ -38,7 +38,7 @@ const authorsModule: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const { name, birthdate = null, nationality = null } = request.body
     const id = await insertAuthor(app.db, { name: name.trim(), birthdate, nationality })
-    return reply.code(201).send(await findAuthor(app.db, id))
+    return reply.code(201).header('location', `/api/authors/${id}`).send(await findAuthor(app.db, id))
   })
 
   app.put('/authors/:id', {

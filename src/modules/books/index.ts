@@ -84,7 +84,7 @@ const booksModule: FastifyPluginAsyncTypebox = async (app) => {
       totalCopies: body.totalCopies ?? 1,
       ownerId: request.auth.userId
     }, body))
-    return reply.code(201).send(await readBook(id))
+    return reply.code(201).header('location', `/api/books/${id}`).send(await readBook(id))
   })
 
   app.get('/books/available-by-genre', {

@@ -3,7 +3,7 @@ import { notFound } from '../../lib/problem.js'
 import { IdParams, Page, pageOf, problemResponses } from '../../schemas/common.js'
 import { parseWindow } from '../../schemas/instants.js'
 import type { Caller } from '../catalogue/index.js'
-import { borrowBook, findBorrowView, findOpenBorrowId, listBorrows, returnBorrow, toBorrowView } from './repository.js'
+import { borrowBook, findBorrowView, findBorrowViewFor, findOpenBorrowId, listBorrows, returnBorrow, toBorrowView } from './repository.js'
 import { BorrowBody, BorrowHistoryQuery, BorrowSchema } from './schemas.js'
 
 const tags = ['Borrows']
@@ -38,8 +38,8 @@ const borrowsModule: FastifyPluginAsyncTypebox = async (app) => {
       response: { 201: BorrowSchema, ...borrowErrors }
     }
   }, async (request, reply) => {
-    reply.code(201)
-    return await borrowAndShow(request.auth.userId, request.body.bookId)
+    const borrow = await borrowAndShow(request.auth.userId, request.body.bookId)
+    return await reply.code(201).header('location', `/api/borrows/${borrow.id}`).send(borrow)
   })
 
   app.post('/books/:id/borrow', {
@@ -52,8 +52,23 @@ const borrowsModule: FastifyPluginAsyncTypebox = async (app) => {
       response: { 201: BorrowSchema, ...borrowErrors }
     }
   }, async (request, reply) => {
-    reply.code(201)
-    return await borrowAndShow(request.auth.userId, request.params.id)
+    const borrow = await borrowAndShow(request.auth.userId, request.params.id)
+    return await reply.code(201).header('location', `/api/borrows/${borrow.id}`).send(borrow)
+  })
+
+  app.get('/borrows/:id', {
+    config: { auth: 'bearer' },
+    schema: {
+      summary: 'Get a borrow',
+      description: 'By its borrower or an admin; anyone else\'s borrow is 404 (its existence does not leak).',
+      tags,
+      params: IdParams,
+      response: { 200: BorrowSchema, ...problemResponses(404) }
+    }
+  }, async (request) => {
+    const row = await findBorrowViewFor(app.db, request.params.id, request.auth)
+    if (row === undefined) throw notFound('Borrow')
+    return toBorrowView(row)
   })
 
   app.post('/borrows/:id/return', {

@@ -13,6 +13,7 @@ t.test('authors: public reads, admin writes', async (t) => {
   t.equal(created.statusCode, 201)
   const octavia = created.json()
   t.same(octavia, { id: octavia.id, name: 'Octavia E. Butler', birthdate: '1947-06-22', nationality: 'American', bookCount: 0 })
+  t.equal(created.headers.location, `/api/authors/${octavia.id}`, 'Location names the new author')
 
   t.test('only admins write; refused requests change nothing', async (t) => {
     const before = await authorCount()

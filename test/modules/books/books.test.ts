@@ -35,6 +35,7 @@ t.test('POST /api/books creates a book owned by the caller', async (t) => {
     ownerId: alice.id
   })
   t.same(await copiesOf(app, book.id), { totalCopies: 3, availableCopies: 3, borrowedCopies: 0, setAsideCopies: 0 })
+  t.equal(created.headers.location, `/api/books/${book.id}`, 'Location names the new book')
 
   const fetched = await app.inject({ url: `/api/books/${book.id}` })
   t.equal(fetched.statusCode, 200)
