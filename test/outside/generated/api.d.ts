@@ -3920,7 +3920,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description Exactly one of `authorId` (an existing author) and `author` (a name, found case-insensitively or created). Fields left out that may be null become null; totalCopies and availableCopies left out are kept. */
+        /** @description Exactly one of `authorId` (an existing author) and `author` (a name, found case-insensitively or created). totalCopies is required; fields left out that may be null become null; availableCopies left out moves with totalCopies. */
         requestBody: {
             content: {
                 "application/json": {
@@ -3940,7 +3940,7 @@ export interface operations {
                     /** @description An author name: the existing author of that name (case-insensitive) or a new one */
                     author?: string;
                     /** Format: int32 */
-                    totalCopies?: number;
+                    totalCopies: number;
                     /**
                      * Format: int32
                      * @description Admins only: copies on the shelf, 0 … totalCopies − copies on loan (the rest are set aside: lost, in repair); outside → 409 COPIES_OUT_OF_RANGE
