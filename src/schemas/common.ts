@@ -23,6 +23,7 @@ const problemDescriptions: Record<number, string> = {
   403: 'Not allowed (FORBIDDEN, EMAIL_NOT_VERIFIED)',
   404: 'No such resource (NOT_FOUND)',
   409: 'Conflicts with the current state',
+  412: 'The resource changed since the ETag in If-Match (PRECONDITION_FAILED)',
   413: 'Body too large (PAYLOAD_TOO_LARGE)',
   415: 'Unsupported content (UNSUPPORTED_MEDIA_TYPE)',
   416: 'Range not satisfiable (RANGE_NOT_SATISFIABLE)',
