@@ -536,7 +536,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get an author */
+        /**
+         * Get an author
+         * @description Sends an `ETag`; `If-None-Match` with it → 304 while the author (and its number of books) is unchanged.
+         */
         get: operations["getAuthorsById"];
         /** Replace an author (admin); birthdate and nationality left out become null */
         put: operations["putAuthorsById"];
@@ -4838,6 +4841,13 @@ export interface operations {
                         bookCount: number;
                     };
                 };
+            };
+            /** @description Not Modified: the copy named by If-None-Match is current */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Invalid request (VALIDATION_FAILED) */
             400: {
