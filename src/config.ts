@@ -30,7 +30,8 @@ export const ConfigSchema = Type.Object({
   MAIL_GIVE_UP_SECONDS: Seconds(86400),
   MAIL_LEASE_SECONDS: Seconds(30),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
-  RATE_LIMIT_MAX: Count(300),
+  // 0 switches the overall limit off (README "Load testing"); the named buckets keep their own settings.
+  RATE_LIMIT_MAX: Type.Integer({ minimum: 0, default: 300 }),
   AUTH_RATE_LIMIT_MAX: Count(10),
   BORROW_RATE_LIMIT_PER_HOUR: Count(10),
   MAX_OPEN_BORROWS: Count(5),

@@ -73,7 +73,15 @@ export default fp(async function docsPlugin (app) {
         license: { name: 'MIT', identifier: 'MIT' },
         contact: { name: 'Bookstore API team' }
       },
-      servers: [{ url: '/', description: 'The server that serves this document (local, staging or production)' }],
+      // An absolute URL first, so a generated client has a base URL; '/' keeps Swagger UI on whatever host serves it.
+      servers: [
+        {
+          url: '{origin}',
+          description: 'This deployment, production or staging (PUBLIC_URL; in the committed openapi.json the local development default)',
+          variables: { origin: { default: app.config.PUBLIC_URL, description: 'Scheme, host and port of the API' } }
+        },
+        { url: '/', description: 'The server that serves this document (local, staging or production)' }
+      ],
       tags: [
         { name: 'Operations', description: 'Health and readiness' },
         { name: 'Accounts', description: 'Registration, email verification and profile' },

@@ -35,36 +35,75 @@ declare module 'fastify' {
   }
 }
 
+/** What `createRateLimit`'s limiter reports for a request. */
+interface LimiterState {
+  isAllowed: boolean
+  isExceeded: boolean
+  max: number
+  remaining: number
+  timeWindow: number
+  ttlInSeconds: number
+}
+
+/** A list-valued header with one more member (RFC 9110 §5.3: a list may be combined with commas). */
+function appendListHeader (reply: FastifyReply, name: string, member: string) {
+  const current = reply.getHeader(name)
+  reply.header(name, current === undefined ? member : `${String(current)}, ${member}`)
+}
+
+/**
+ * Tells the client where it stands in one limit: `x-ratelimit-*` (the stricter, later limit wins them) and
+ * the IETF draft's structured `RateLimit-Policy` / `RateLimit` fields (draft-ietf-httpapi-ratelimit-headers),
+ * which list every limit the request spent, each under its name; then answers 429 once the limit is used up.
+ */
+function reportLimit (reply: FastifyReply, name: string, state: LimiterState, describe: () => string) {
+  reply.header('x-ratelimit-limit', state.max)
+  reply.header('x-ratelimit-remaining', state.remaining)
+  reply.header('x-ratelimit-reset', state.ttlInSeconds)
+  appendListHeader(reply, 'ratelimit-policy', `"${name}";q=${state.max};w=${Math.ceil(state.timeWindow / 1000)}`)
+  appendListHeader(reply, 'ratelimit', `"${name}";r=${state.remaining};t=${state.ttlInSeconds}`)
+  if (state.isExceeded) {
+    throw new ApiError('RATE_LIMITED', describe(), { headers: { 'retry-after': String(state.ttlInSeconds) } })
+  }
+}
+
+/** The overall limit's name in the `RateLimit` fields. */
+const overallPolicy = 'default'
+
 /**
  * The overall limit, `RATE_LIMIT_MAX` requests a minute per client IP (as `TRUST_PROXY` lets Fastify
- * see it), runs as a root onRequest hook, before any route's own hooks: requests refused by
- * authentication count, and so do unknown routes. Stricter named buckets come from
- * `app.rateLimitBucket`, which the route policy (route-policy.ts) calls once per bucket. Counters live in memory, or in Redis when configured so that every instance
- * enforces one limit; should Redis fail, requests go through rather than hang (`skipOnError`).
+ * see it; 0 switches it off, for load tests), runs as a root onRequest hook, before any route's own hooks:
+ * requests refused by authentication count, and so do unknown routes. Stricter named buckets come from
+ * `app.rateLimitBucket`, which the route policy (route-policy.ts) calls once per bucket. Both report through
+ * `reportLimit`, so every limited response carries the same headers. Counters live in memory, or in Redis
+ * when configured so that every instance enforces one limit; should Redis fail, requests go through rather
+ * than hang (`skipOnError`).
  */
 export default fp(async function rateLimitPlugin (app) {
+  const overallMax = app.config.RATE_LIMIT_MAX
   await app.register(rateLimit, {
     global: false,
-    max: app.config.RATE_LIMIT_MAX,
+    max: overallMax,
     timeWindow: '1 minute',
     ...(app.redis === undefined ? {} : { redis: app.redis, nameSpace: 'bookstore-rl:' }),
     skipOnError: true,
-    allowList: (request) => isRateLimitExempt(request.url),
-    errorResponseBuilder: (_request, context) => new ApiError('RATE_LIMITED', `Too many requests (limit ${context.max}); retry after ${context.after}`)
+    allowList: (request) => isRateLimitExempt(request.url)
   })
-  app.addHook('onRequest', app.rateLimit())
+  if (overallMax > 0) {
+    const overall = app.createRateLimit()
+    app.addHook('onRequest', async function overallRateLimit (request, reply) {
+      const state = await overall(request)
+      if (state.isAllowed) return // allow-listed, or the store failed (skipOnError)
+      reportLimit(reply, overallPolicy, state, () => `Too many requests (limit ${overallMax} a minute); retry in ${state.ttlInSeconds} s`)
+    })
+  }
 
   app.decorate('rateLimitBucket', ({ name, max, timeWindow, key = (request) => request.ip, describe }: BucketOptions): BucketHook => {
     const limiter = app.createRateLimit({ max, timeWindow, keyGenerator: (request) => `${name}:${key(request)}` })
     return async function rateLimitBucketHook (request, reply) {
       const state = await limiter(request)
       if (state.isAllowed) return // allow-listed
-      reply.header('x-ratelimit-limit', state.max)
-      reply.header('x-ratelimit-remaining', state.remaining)
-      reply.header('x-ratelimit-reset', state.ttlInSeconds)
-      if (state.isExceeded) {
-        throw new ApiError('RATE_LIMITED', describe(max, state.ttlInSeconds), { headers: { 'retry-after': String(state.ttlInSeconds) } })
-      }
+      reportLimit(reply, name, state, () => describe(max, state.ttlInSeconds))
     }
   })
 }, { name: 'rate-limit', dependencies: ['config', 'redis'] })

@@ -30,6 +30,37 @@ t.test('the overall limit answers 429 RATE_LIMITED problem+json with Retry-After
   t.equal(other.statusCode, 200, 'another client has its own budget')
 })
 
+t.test('limited responses carry the IETF RateLimit-Policy and RateLimit fields, one member per limit spent', async (t) => {
+  const app = await build(t, { env: { RATE_LIMIT_MAX: '5', AUTH_RATE_LIMIT_MAX: '2' }, routes: ping })
+  const first = await app.inject('/probe/ping')
+  t.equal(first.headers['ratelimit-policy'], '"default";q=5;w=60')
+  t.match(first.headers.ratelimit, /^"default";r=4;t=([1-9]|[1-5][0-9]|60)$/)
+  t.equal(first.headers['x-ratelimit-remaining'], '4', 'beside the x-ratelimit-* headers')
+
+  const reset = () => app.inject({ method: 'POST', url: '/api/password-reset', payload: { email: 'x@example.com' } })
+  const spent = await reset()
+  t.equal(spent.headers['ratelimit-policy'], '"default";q=5;w=60, "password-reset";q=2;w=60', 'the overall limit and the route’s bucket')
+  t.match(spent.headers.ratelimit, /^"default";r=3;t=\d+, "password-reset";r=1;t=\d+$/)
+  await reset()
+  const limited = await reset()
+  t.equal(limited.statusCode, 429)
+  t.match(limited.headers.ratelimit, /"password-reset";r=0;t=\d+$/, 'the 429 says which limit is used up')
+})
+
+t.test('RATE_LIMIT_MAX=0 switches the overall limit off; the named buckets still count', async (t) => {
+  const app = await build(t, { env: { RATE_LIMIT_MAX: '0', AUTH_RATE_LIMIT_MAX: '1' }, routes: ping })
+  const statuses = new Set<number>()
+  for (let i = 0; i < 20; i++) statuses.add((await app.inject('/probe/ping')).statusCode)
+  t.same([...statuses], [200], 'never limited')
+  const response = await app.inject('/probe/ping')
+  t.equal(response.headers.ratelimit, undefined, 'and no limit is reported')
+  t.equal(response.headers['x-ratelimit-limit'], undefined)
+
+  const reset = () => app.inject({ method: 'POST', url: '/api/password-reset', payload: { email: 'x@example.com' } })
+  t.equal((await reset()).headers['ratelimit-policy'], '"password-reset";q=1;w=60')
+  t.equal((await reset()).statusCode, 429)
+})
+
 t.test('X-Forwarded-For is believed only from TRUST_PROXY addresses', async (t) => {
   const untrusting = await build(t, { env: { RATE_LIMIT_MAX: '1' }, routes: ping })
   t.equal((await untrusting.inject({ url: '/probe/ping', headers: { 'x-forwarded-for': '203.0.113.1' } })).statusCode, 200)

@@ -42,6 +42,10 @@ export const books = mysqlTable('books', {
   // The ISBN while the book is active, NULL once soft-deleted: its unique key frees a deleted book's ISBN.
   activeIsbn: varchar({ length: 13 })
     .generatedAlwaysAs(sql`if(deleted_at is null, isbn, null)`, { mode: 'stored' }),
+  // Bumped by a trigger on every write to the row, whoever writes it (edits, borrows, reviews): the
+  // book's ETag, and what `If-Match` compares in the conditional UPDATE (no two writes share a value,
+  // as two writes in one millisecond would share `updated_at`).
+  version: int({ unsigned: true }).notNull().default(1),
   createdAt: createdAt(),
   updatedAt: updatedAt()
 }, (table) => [

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { noneMatchSatisfied } from '../../lib/conditional.js'
 import { IdParams, NoContent, pageOf } from '../../schemas/common.js'
-import { deleteAuthor, findAuthor, insertAuthor, listAuthors, updateAuthor } from './repository.js'
+import { authorEtag, deleteAuthor, findAuthor, insertAuthor, listAuthors, updateAuthor } from './repository.js'
 import { AuthorBody, AuthorListQuery, AuthorPage, AuthorPatchBody, AuthorSchema } from './schemas.js'
 
 const authorsModule: FastifyPluginAsyncTypebox = async (app) => {
@@ -21,11 +23,18 @@ const authorsModule: FastifyPluginAsyncTypebox = async (app) => {
     config: { auth: 'public', errors: { 404: ['NOT_FOUND'] } },
     schema: {
       summary: 'Get an author',
+      description: 'Sends an `ETag`; `If-None-Match` with it → 304 while the author (and its number of books) is unchanged.',
       tags: ['Authors'],
       params: IdParams,
-      response: { 200: AuthorSchema }
+      response: { 200: AuthorSchema, 304: Type.Null({ description: 'Not Modified: the copy named by If-None-Match is current' }) }
     }
-  }, async (request) => findAuthor(app.db, request.params.id))
+  }, async (request, reply) => {
+    const author = await findAuthor(app.db, request.params.id)
+    const etag = authorEtag(author)
+    reply.header('etag', etag)
+    if (noneMatchSatisfied(request.headers['if-none-match'], etag)) return reply.code(304).send(null)
+    return author
+  })
 
   app.post('/authors', {
     config: { auth: 'admin', idempotent: true },
@@ -38,7 +47,7 @@ const authorsModule: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const { name, birthdate = null, nationality = null } = request.body
     const id = await insertAuthor(app.db, { name: name.trim(), birthdate, nationality })
-    return reply.code(201).send(await findAuthor(app.db, id))
+    return reply.code(201).header('location', `/api/authors/${id}`).send(await findAuthor(app.db, id))
   })
 
   app.put('/authors/:id', {

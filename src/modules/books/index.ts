@@ -1,9 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { invalidRequest } from '../../lib/problem.js'
+import { noneMatchSatisfied } from '../../lib/conditional.js'
 import { IdParams, NoContent, Page, pageOf } from '../../schemas/common.js'
 import type { ErrorCodes } from '../../schemas/problems.js'
 import { BookSchema } from '../catalogue/index.js'
+import { ifMatchCondition } from './etag.js'
 import { normalizeIsbn } from './isbn.js'
 import { listBooks } from './list.js'
 import {
@@ -16,8 +19,10 @@ import {
 
 const BookRef = Type.Ref(BookSchema)
 /** What a PUT or PATCH of a book can be refused with. */
-const bookChangeErrors: ErrorCodes = { 403: ['FORBIDDEN'], 404: ['NOT_FOUND'], 409: ['ISBN_TAKEN', 'COPIES_BELOW_BORROWED', 'COPIES_OUT_OF_RANGE'] }
+const bookChangeErrors: ErrorCodes = { 403: ['FORBIDDEN'], 404: ['NOT_FOUND'], 409: ['ISBN_TAKEN', 'COPIES_BELOW_BORROWED', 'COPIES_OUT_OF_RANGE'], 412: ['PRECONDITION_FAILED'] }
 const BookPage = Page(BookRef)
+const NotModified = Type.Null({ description: 'Not Modified: the copy named by If-None-Match is current' })
+const ifMatchNote = 'Send `If-Match` with the ETag of the book as you read it: when the book changed since, 412 PRECONDITION_FAILED and nothing changes.'
 
 /** The ISBN-13 digits of a valid ISBN-10/13, or 400 pointing at `/body/isbn`. */
 function parseIsbn (input: string): string {
@@ -39,6 +44,15 @@ function checkAuthorChoice (body: { authorId?: number | undefined, author?: stri
 
 const booksModule: FastifyPluginAsyncTypebox = async (app) => {
   const readBook = prepareBookRead(app.db)
+
+  /** A PUT or PATCH, conditional on `If-Match`; answers the book as it now is, with its new ETag. */
+  async function updateAndShow (id: number, request: FastifyRequest, reply: FastifyReply, author: string | undefined, changes: BookChanges) {
+    const ifMatch = ifMatchCondition(app.db, request.headers['if-match'])
+    await withAuthorNameLock(app.db, app.pool, author, (db) => updateBook(db, id, changes, request.auth, ifMatch))
+    const { book, etag } = await readBook(id)
+    reply.header('etag', etag)
+    return book
+  }
 
   app.get('/books', {
     config: { auth: 'public' },
@@ -87,7 +101,8 @@ const booksModule: FastifyPluginAsyncTypebox = async (app) => {
       totalCopies: body.totalCopies ?? 1,
       ownerId: request.auth.userId
     }, body))
-    return reply.code(201).send(await readBook(id))
+    const { book, etag } = await readBook(id)
+    return reply.code(201).headers({ location: `/api/books/${id}`, etag }).send(book)
   })
 
   app.get('/books/available-by-genre', {
@@ -103,22 +118,29 @@ const booksModule: FastifyPluginAsyncTypebox = async (app) => {
     config: { auth: 'public', errors: { 404: ['NOT_FOUND'] } },
     schema: {
       summary: 'Get an active book',
+      description: 'Sends an `ETag`; `If-None-Match` with it → 304 while the book is unchanged.',
       tags: ['Books'],
       params: IdParams,
-      response: { 200: BookRef }
+      response: { 200: BookRef, 304: NotModified }
     }
-  }, async (request) => readBook(request.params.id))
+  }, async (request, reply) => {
+    const { book, etag } = await readBook(request.params.id)
+    reply.header('etag', etag)
+    if (noneMatchSatisfied(request.headers['if-none-match'], etag)) return reply.code(304).send(null)
+    return book
+  })
 
   app.put('/books/:id', {
     config: { auth: 'bearer', errors: bookChangeErrors },
     schema: {
       summary: 'Replace a book (owner or admin; availableCopies: admin only)',
+      description: ifMatchNote,
       tags: ['Books'],
       params: IdParams,
       body: BookReplaceBody,
       response: { 200: BookRef }
     }
-  }, async (request) => {
+  }, async (request, reply) => {
     const body = request.body
     checkAuthorChoice(body, true)
     const changes: BookChanges = {
@@ -127,37 +149,37 @@ const booksModule: FastifyPluginAsyncTypebox = async (app) => {
       genre: body.genre ?? null,
       publicationDate: body.publicationDate ?? null
     }
-    await withAuthorNameLock(app.db, app.pool, body.author, (db) => updateBook(db, request.params.id, changes, request.auth))
-    return readBook(request.params.id)
+    return updateAndShow(request.params.id, request, reply, body.author, changes)
   })
 
   app.patch('/books/:id', {
     config: { auth: 'bearer', errors: bookChangeErrors },
     schema: {
       summary: 'Change some fields of a book (owner or admin; availableCopies: admin only)',
+      description: ifMatchNote,
       tags: ['Books'],
       params: IdParams,
       body: BookPatchBody,
       response: { 200: BookRef }
     }
-  }, async (request) => {
+  }, async (request, reply) => {
     const body = request.body
     checkAuthorChoice(body, false)
     const changes: BookChanges = { ...body, ...(body.isbn === undefined ? {} : { isbn: parseIsbn(body.isbn) }) }
-    await withAuthorNameLock(app.db, app.pool, body.author, (db) => updateBook(db, request.params.id, changes, request.auth))
-    return readBook(request.params.id)
+    return updateAndShow(request.params.id, request, reply, body.author, changes)
   })
 
   app.delete('/books/:id', {
-    config: { auth: 'bearer', errors: { 403: ['FORBIDDEN'], 404: ['NOT_FOUND'], 409: ['BOOK_HAS_ACTIVE_BORROWS'] } },
+    config: { auth: 'bearer', errors: { 403: ['FORBIDDEN'], 404: ['NOT_FOUND'], 409: ['BOOK_HAS_ACTIVE_BORROWS'], 412: ['PRECONDITION_FAILED'] } },
     schema: {
       summary: 'Soft-delete a book (owner or admin); refused while copies are on loan',
+      description: ifMatchNote,
       tags: ['Books'],
       params: IdParams,
       response: { 204: NoContent }
     }
   }, async (request, reply) => {
-    await softDeleteBook(app.db, request.params.id, request.auth)
+    await softDeleteBook(app.db, request.params.id, request.auth, ifMatchCondition(app.db, request.headers['if-match']))
     return reply.code(204).send(null)
   })
 

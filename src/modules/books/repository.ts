@@ -1,10 +1,11 @@
-import { and, asc, eq, gt, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, sql, type SQL } from 'drizzle-orm'
+import { bookEtag } from './etag.js'
 import type { Pool, RowDataPacket } from 'mysql2/promise'
 import { connectedDrizzle, type Database } from '../../db/client.js'
 import type { Executor } from '../../db/query-helpers.js'
 import { authors, books } from '../../db/schema/index.js'
 import { ApiError, forbidden, notFound } from '../../lib/problem.js'
-import { activeBook, bookIsActive, ownsOrAdmin, selectBookViews, toBookView, type BookView, type Caller } from '../catalogue/index.js'
+import { activeBook, bookIsActive, bookViewColumns, ownsOrAdmin, selectBookViews, toBookView, type BookView, type Caller } from '../catalogue/index.js'
 import { copyChanges } from './copies.js'
 
 /** One book as the API shows it, or `undefined` (a soft-deleted one too, unless `includeDeleted`). */
@@ -17,12 +18,14 @@ export async function findBookView (db: Executor, id: number, { includeDeleted =
  * `getBookView` on the pool, prepared once: the catalogue's hottest read, so Drizzle does not build
  * its SQL on every request.
  */
-export function prepareBookRead (db: Database): (id: number) => Promise<BookView> {
-  const query = selectBookViews(db).where(activeBook(sql.placeholder('id'))).prepare()
+export function prepareBookRead (db: Database): (id: number) => Promise<{ book: BookView, etag: string }> {
+  const query = db.select({ ...bookViewColumns, version: books.version, authorUpdatedAt: authors.updatedAt })
+    .from(books).innerJoin(authors, eq(authors.id, books.authorId))
+    .where(activeBook(sql.placeholder('id'))).prepare()
   return async (id) => {
     const [row] = await query.execute({ id })
     if (row === undefined) throw notFound('Book')
-    return toBookView(row)
+    return { book: toBookView(row), etag: bookEtag(row) }
   }
 }
 
@@ -117,11 +120,14 @@ export interface BookChanges {
   availableCopies?: number
 }
 
+const preconditionFailed = () => new ApiError('PRECONDITION_FAILED', 'The book has changed since the ETag given in If-Match; read it again and reapply the change')
+
 /**
  * Applies a PUT/PATCH under a row lock (SELECT … FOR UPDATE), so a borrow or return racing with it
- * waits and the copy accounting is computed from the counts it will actually change.
+ * waits and the copy accounting is computed from the counts it will actually change. `ifMatch` (see
+ * etag.ts) is part of the UPDATE's WHERE: when it no longer holds nothing is written → 412.
  */
-export async function updateBook (db: Database, id: number, changes: BookChanges, caller: Caller): Promise<void> {
+export async function updateBook (db: Database, id: number, changes: BookChanges, caller: Caller, ifMatch?: SQL): Promise<void> {
   await db.transaction(async (tx) => {
     const [current] = await tx.select({
       ownerId: books.ownerId,
@@ -139,7 +145,8 @@ export async function updateBook (db: Database, id: number, changes: BookChanges
     const newAuthorId = authorId === undefined && author === undefined
       ? {}
       : { authorId: await resolveAuthor(tx, { authorId, author }) }
-    await tx.update(books).set({ ...described, ...copyColumns, ...newAuthorId }).where(eq(books.id, id))
+    const [result] = await tx.update(books).set({ ...described, ...copyColumns, ...newAuthorId }).where(and(eq(books.id, id), ifMatch))
+    if (result.affectedRows === 0) throw preconditionFailed()
   })
 }
 
@@ -150,15 +157,22 @@ async function requireActiveBook (db: Executor, id: number) {
   return book
 }
 
-/** Soft delete in one conditional UPDATE: it only happens while no copy is out on loan. */
-export async function softDeleteBook (db: Database, id: number, caller: Caller): Promise<void> {
+/**
+ * Soft delete in one conditional UPDATE: it only happens while no copy is out on loan (and `ifMatch`
+ * holds). When it does not happen, the reason is looked up afterwards.
+ */
+export async function softDeleteBook (db: Database, id: number, caller: Caller, ifMatch?: SQL): Promise<void> {
   const book = await requireActiveBook(db, id)
   if (!ownsOrAdmin(caller, book.ownerId)) throw forbidden('Only the owner of the book or an admin may delete it')
   const [result] = await db.update(books)
     .set({ deletedAt: new Date() })
-    .where(and(activeBook(id), eq(books.borrowedCopies, 0)))
+    .where(and(activeBook(id), eq(books.borrowedCopies, 0), ifMatch))
   if (result.affectedRows === 1) return
   await requireActiveBook(db, id)
+  if (ifMatch !== undefined) {
+    const [unchanged] = await db.select({ id: books.id }).from(books).where(and(activeBook(id), ifMatch))
+    if (unchanged === undefined) throw preconditionFailed()
+  }
   throw new ApiError('BOOK_HAS_ACTIVE_BORROWS', 'The book has copies out on loan; it can be deleted once they are returned')
 }
 

@@ -48,15 +48,15 @@ export const BookCreateBody = Type.Object({
 }, { additionalProperties: false, description: authorChoice, examples: [{ ...example.book, totalCopies: 2 }] })
 
 /**
- * PUT replaces the description: `genre` and `publicationDate` become null when left out. The copy
- * counts are inventory, not description: left out, they stay as they are (so a create body is a valid
- * PUT body, and resending it never drops copies).
+ * PUT replaces the book: `totalCopies` is required (a replacement states the inventory too, so a client
+ * cannot think it kept counts it never sent), `genre` and `publicationDate` become null when left out.
+ * `availableCopies` (admins only) left out moves with `totalCopies`, as on PATCH.
  */
 export const BookReplaceBody = Type.Object({
   ...bookDescription,
-  totalCopies: Type.Optional(Copies),
+  totalCopies: Copies,
   availableCopies: Type.Optional(AdminAvailableCopies)
-}, { additionalProperties: false, description: `${authorChoice} Fields left out that may be null become null; totalCopies and availableCopies left out are kept.`, examples: [{ ...example.book, totalCopies: 2 }] })
+}, { additionalProperties: false, description: `${authorChoice} totalCopies is required; fields left out that may be null become null; availableCopies left out moves with totalCopies.`, examples: [{ ...example.book, totalCopies: 2 }] })
 
 export const BookPatchBody = Type.Partial(
   Type.Object({ ...bookDescription, totalCopies: Copies, availableCopies: AdminAvailableCopies }),

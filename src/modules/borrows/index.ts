@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Transaction } from '../../db/query-helpers.js'
 import { notFound } from '../../lib/problem.js'
 import { IdParams, Page, pageOf } from '../../schemas/common.js'
 import { parseWindow } from '../../schemas/instants.js'
 import type { ErrorCodes } from '../../schemas/problems.js'
-import { borrowBook, findBorrowView, findOpenBorrowId, listBorrows, returnBorrow, toBorrowView } from './repository.js'
+import { borrowBook, findBorrowView, findBorrowViewFor, findOpenBorrowId, listBorrows, returnBorrow, toBorrowView } from './repository.js'
 import { BorrowBody, BorrowHistoryQuery, BorrowSchema } from './schemas.js'
 
 const tags = ['Borrows']
@@ -26,8 +26,12 @@ const borrowsModule: FastifyPluginAsyncTypebox = async (app) => {
     return view
   }
 
-  const borrowAndShow = async (request: FastifyRequest, bookId: number) =>
-    await borrowBook(app.db, request.auth.userId, bookId, rules, (tx, id) => answerWith(request, tx, id))
+  const borrowAndShow = async (request: FastifyRequest, reply: FastifyReply, bookId: number) =>
+    await borrowBook(app.db, request.auth.userId, bookId, rules, async (tx, id) => {
+      // Set before the answer is recorded, so a replay carries the Location too.
+      reply.code(201).header('location', `/api/borrows/${id}`)
+      return await answerWith(request, tx, id)
+    })
 
   const returnAndShow = async (request: FastifyRequest, borrowId: number) =>
     await returnBorrow(app.db, borrowId, request.auth, (tx) => answerWith(request, tx, borrowId))
@@ -42,8 +46,7 @@ const borrowsModule: FastifyPluginAsyncTypebox = async (app) => {
       response: { 201: BorrowSchema }
     }
   }, async (request, reply) => {
-    reply.code(201)
-    return await borrowAndShow(request, request.body.bookId)
+    return await borrowAndShow(request, reply, request.body.bookId)
   })
 
   app.post('/books/:id/borrow', {
@@ -56,8 +59,22 @@ const borrowsModule: FastifyPluginAsyncTypebox = async (app) => {
       response: { 201: BorrowSchema }
     }
   }, async (request, reply) => {
-    reply.code(201)
-    return await borrowAndShow(request, request.params.id)
+    return await borrowAndShow(request, reply, request.params.id)
+  })
+
+  app.get('/borrows/:id', {
+    config: { auth: 'bearer', errors: { 404: ['NOT_FOUND'] } },
+    schema: {
+      summary: 'Get a borrow',
+      description: 'By its borrower or an admin; anyone else\'s borrow is 404 (its existence does not leak).',
+      tags,
+      params: IdParams,
+      response: { 200: BorrowSchema }
+    }
+  }, async (request) => {
+    const row = await findBorrowViewFor(app.db, request.params.id, request.auth)
+    if (row === undefined) throw notFound('Borrow')
+    return toBorrowView(row)
   })
 
   app.post('/borrows/:id/return', {

@@ -45,6 +45,13 @@ export async function findBorrowView (db: Executor, id: number) {
   return row
 }
 
+/** A borrow as its borrower or an admin may read it; anyone else's is not found (one query, no existence leak). */
+export async function findBorrowViewFor (db: Executor, id: number, caller: Caller) {
+  const mine = caller.role === 'admin' ? undefined : eq(borrows.userId, caller.userId)
+  const [row] = await selectBorrowViews(db).where(and(eq(borrows.id, id), mine))
+  return row
+}
+
 export interface BorrowRules {
   maxOpenBorrows: number
   loanDays: number

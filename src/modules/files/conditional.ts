@@ -3,17 +3,7 @@ import type { ByteRange } from './storage.js'
 /** A strong validator from the content hash: the same bytes always get the same ETag. */
 export const etagOf = (sha256: string) => `"${sha256}"`
 
-/**
- * `If-None-Match` (RFC 9110 §13.1.2): `*` or a list of entity tags, compared weakly (`W/"x"`
- * matches `"x"`). True when the client's copy is current, so the answer is 304.
- */
-export function noneMatchSatisfied (header: string | undefined, etag: string): boolean {
-  if (header === undefined) return false
-  const trimmed = header.trim()
-  if (trimmed === '*') return true
-  const tags = trimmed.match(/(?:W\/)?"[^"]*"/g) ?? []
-  return tags.some((tag) => tag.replace(/^W\//, '') === etag)
-}
+export { noneMatchSatisfied } from '../../lib/conditional.js'
 
 /**
  * `If-Range` (RFC 9110 §13.1.5) with an entity tag: the range applies only when the tag is our

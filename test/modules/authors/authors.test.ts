@@ -13,6 +13,7 @@ t.test('authors: public reads, admin writes', async (t) => {
   t.equal(created.statusCode, 201)
   const octavia = created.json()
   t.same(octavia, { id: octavia.id, name: 'Octavia E. Butler', birthdate: '1947-06-22', nationality: 'American', bookCount: 0 })
+  t.equal(created.headers.location, `/api/authors/${octavia.id}`, 'Location names the new author')
 
   t.test('only admins write; refused requests change nothing', async (t) => {
     const before = await authorCount()
@@ -107,4 +108,25 @@ t.test('GET /api/authors: paginated by name, q filter, bookCount per author', as
   t.same(anns.json().items.map((author: { name: string }) => author.name), ['Ann Patchett', 'Anne Carson', 'Annie Ernaux'])
   t.same((await app.inject({ url: '/api/authors?q=%25' })).json().items.map((author: { name: string }) => author.name), ['50% Author'], '% is literal')
   t.equal((await app.inject({ url: '/api/authors?pageSize=101' })).statusCode, 400)
+})
+
+t.test('GET /api/authors/:id sends an ETag; If-None-Match → 304 until the author or its book count changes', async (t) => {
+  const app = await build(t, { env: testEnvOverrides })
+  const [admin, alice] = await Promise.all([createUser(app, { role: 'admin' }), createUser(app)])
+  const created = (await app.inject({ method: 'POST', url: '/api/authors', headers: admin.headers, payload: { name: 'N. K. Jemisin' } })).json()
+  const url = `/api/authors/${created.id}`
+  const etag = String((await app.inject({ url })).headers.etag)
+  t.match(etag, /^"[0-9a-z]+\.0"$/)
+  const cached = await app.inject({ url, headers: { 'if-none-match': etag } })
+  t.equal(cached.statusCode, 304)
+  t.equal(cached.body, '')
+
+  await postBook(app, alice, { authorId: created.id })
+  const afterBook = await app.inject({ url, headers: { 'if-none-match': etag } })
+  t.equal(afterBook.statusCode, 200, 'a new book of the author changes bookCount, and the ETag')
+  t.equal(afterBook.json().bookCount, 1)
+  await app.inject({ method: 'PATCH', url, headers: admin.headers, payload: { nationality: 'American' } })
+  const afterEdit = await app.inject({ url, headers: { 'if-none-match': String(afterBook.headers.etag) } })
+  t.equal(afterEdit.statusCode, 200, 'an edit changes the ETag')
+  t.equal(afterEdit.json().nationality, 'American')
 })

@@ -35,6 +35,7 @@ t.test('POST /api/books creates a book owned by the caller', async (t) => {
     ownerId: alice.id
   })
   t.same(await copiesOf(app, book.id), { totalCopies: 3, availableCopies: 3, borrowedCopies: 0, setAsideCopies: 0 })
+  t.equal(created.headers.location, `/api/books/${book.id}`, 'Location names the new book')
 
   const fetched = await app.inject({ url: `/api/books/${book.id}` })
   t.equal(fetched.statusCode, 200)
@@ -141,8 +142,9 @@ t.test('PUT and PATCH /api/books/:id', async (t) => {
     t.not(response.json().author.id, book.author.id)
 
     const withoutCopies = await app.inject({ method: 'PUT', url: `/api/books/${book.id}`, headers: alice.headers, payload: { title: 'Replaced again', isbn: book.isbn, publicationYear: 1999, author: 'New Author' } })
-    t.equal(withoutCopies.statusCode, 200, 'a create-shaped body is a valid replacement')
-    t.match(withoutCopies.json(), { title: 'Replaced again', totalCopies: 4, availableCopies: 4 }, 'copy counts left out are kept')
+    t.equal(withoutCopies.statusCode, 400, 'a replacement states totalCopies')
+    t.match(withoutCopies.json(), { code: 'VALIDATION_FAILED', errors: [{ path: '/body/totalCopies' }] })
+    t.match((await app.inject({ url: `/api/books/${book.id}` })).json(), { title: 'Replaced', totalCopies: 4 }, 'and nothing changed')
   })
 
   t.test('another user can change nothing (403) and an admin can', async (t) => {

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import { type Client, type ClientMeta, formDataBodySerializer, type Options as Options2, type RequestResult, type TDataShape } from './client/index.js';
-import type { DeleteAuthorsByIdData, DeleteAuthorsByIdErrors, DeleteAuthorsByIdResponses, DeleteBooksByIdData, DeleteBooksByIdErrors, DeleteBooksByIdResponses, DeleteFavoritesByBookIdData, DeleteFavoritesByBookIdErrors, DeleteFavoritesByBookIdResponses, DeleteFilesByIdData, DeleteFilesByIdErrors, DeleteFilesByIdResponses, DeleteReviewsByIdData, DeleteReviewsByIdErrors, DeleteReviewsByIdResponses, GetAdminBooksData, GetAdminBooksErrors, GetAdminBooksResponses, GetAdminBorrowsData, GetAdminBorrowsErrors, GetAdminBorrowsResponses, GetAdminEmailsData, GetAdminEmailsErrors, GetAdminEmailsResponses, GetAllFilesData, GetAllFilesErrors, GetAllFilesResponses, GetAuthorsByIdData, GetAuthorsByIdErrors, GetAuthorsByIdResponses, GetAuthorsData, GetAuthorsErrors, GetAuthorsResponses, GetBooksAvailableByGenreData, GetBooksAvailableByGenreErrors, GetBooksAvailableByGenreResponses, GetBooksByIdData, GetBooksByIdErrors, GetBooksByIdResponses, GetBooksByIdReviewsData, GetBooksByIdReviewsErrors, GetBooksByIdReviewsResponses, GetBooksData, GetBooksErrors, GetBooksResponses, GetBorrowsData, GetBorrowsErrors, GetBorrowsResponses, GetChangePasswordData, GetChangePasswordErrors, GetChangePasswordResponses, GetDownloadByIdData, GetDownloadByIdErrors, GetDownloadByIdResponses, GetFavoritesData, GetFavoritesErrors, GetFavoritesResponses, GetFilesByIdData, GetFilesByIdDownloadData, GetFilesByIdDownloadErrors, GetFilesByIdDownloadResponses, GetFilesByIdErrors, GetFilesByIdResponses, GetFilesData, GetFilesErrors, GetFilesResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetMeBooksData, GetMeBooksErrors, GetMeBooksResponses, GetMeData, GetMeErrors, GetMeResponses, GetReadyData, GetReadyErrors, GetReadyResponses, GetStatsData, GetStatsErrors, GetStatsResponses, GetVerifyEmailByTokenData, GetVerifyEmailByTokenErrors, GetVerifyEmailByTokenResponses, PatchAuthorsByIdData, PatchAuthorsByIdErrors, PatchAuthorsByIdResponses, PatchBooksByIdData, PatchBooksByIdErrors, PatchBooksByIdResponses, PatchFilesByIdData, PatchFilesByIdErrors, PatchFilesByIdResponses, PatchMeData, PatchMeErrors, PatchMeResponses, PostAdminBooksByIdRestoreData, PostAdminBooksByIdRestoreErrors, PostAdminBooksByIdRestoreResponses, PostAuthorsData, PostAuthorsErrors, PostAuthorsResponses, PostBookReviewData, PostBookReviewErrors, PostBookReviewResponses, PostBooksByIdBorrowData, PostBooksByIdBorrowErrors, PostBooksByIdBorrowResponses, PostBooksByIdReturnData, PostBooksByIdReturnErrors, PostBooksByIdReturnResponses, PostBooksByIdReviewsData, PostBooksByIdReviewsErrors, PostBooksByIdReviewsResponses, PostBooksData, PostBooksErrors, PostBooksResponses, PostBorrowsByIdReturnData, PostBorrowsByIdReturnErrors, PostBorrowsByIdReturnResponses, PostBorrowsData, PostBorrowsErrors, PostBorrowsResponses, PostChangePasswordData, PostChangePasswordErrors, PostChangePasswordResponses, PostFavoritesByBookIdData, PostFavoritesByBookIdErrors, PostFavoritesByBookIdResponses, PostFilesData, PostFilesErrors, PostFilesResponses, PostLoginData, PostLoginErrors, PostLoginResponses, PostLogoutAllData, PostLogoutAllErrors, PostLogoutAllResponses, PostLogoutData, PostLogoutErrors, PostLogoutResponses, PostPasswordResetConfirmData, PostPasswordResetConfirmErrors, PostPasswordResetConfirmResponses, PostPasswordResetData, PostPasswordResetErrors, PostPasswordResetResponses, PostRefreshData, PostRefreshErrors, PostRefreshResponses, PostRegisterData, PostRegisterErrors, PostRegisterResponses, PostTokenData, PostTokenErrors, PostTokenRefreshData, PostTokenRefreshErrors, PostTokenRefreshResponses, PostTokenResponses, PostTokenVerifyData, PostTokenVerifyErrors, PostTokenVerifyResponses, PostUserLoginData, PostUserLoginErrors, PostUserLoginResponses, PostUserLogoutData, PostUserLogoutErrors, PostUserLogoutResponses, PostUserRegisterData, PostUserRegisterErrors, PostUserRegisterResponses, PostVerifyData, PostVerifyEmailByTokenData, PostVerifyEmailByTokenErrors, PostVerifyEmailByTokenResponses, PostVerifyEmailResendData, PostVerifyEmailResendErrors, PostVerifyEmailResendResponses, PostVerifyErrors, PostVerifyResponses, PutAuthorsByIdData, PutAuthorsByIdErrors, PutAuthorsByIdResponses, PutBooksByIdData, PutBooksByIdErrors, PutBooksByIdResponses, PutFilesByIdData, PutFilesByIdErrors, PutFilesByIdResponses, PutReviewsByIdData, PutReviewsByIdErrors, PutReviewsByIdResponses } from './types.gen.js';
+import type { DeleteAuthorsByIdData, DeleteAuthorsByIdErrors, DeleteAuthorsByIdResponses, DeleteBooksByIdData, DeleteBooksByIdErrors, DeleteBooksByIdResponses, DeleteFavoritesByBookIdData, DeleteFavoritesByBookIdErrors, DeleteFavoritesByBookIdResponses, DeleteFilesByIdData, DeleteFilesByIdErrors, DeleteFilesByIdResponses, DeleteReviewsByIdData, DeleteReviewsByIdErrors, DeleteReviewsByIdResponses, GetAdminBooksData, GetAdminBooksErrors, GetAdminBooksResponses, GetAdminBorrowsData, GetAdminBorrowsErrors, GetAdminBorrowsResponses, GetAdminEmailsData, GetAdminEmailsErrors, GetAdminEmailsResponses, GetAllFilesData, GetAllFilesErrors, GetAllFilesResponses, GetAuthorsByIdData, GetAuthorsByIdErrors, GetAuthorsByIdResponses, GetAuthorsData, GetAuthorsErrors, GetAuthorsResponses, GetBooksAvailableByGenreData, GetBooksAvailableByGenreErrors, GetBooksAvailableByGenreResponses, GetBooksByIdData, GetBooksByIdErrors, GetBooksByIdResponses, GetBooksByIdReviewsData, GetBooksByIdReviewsErrors, GetBooksByIdReviewsResponses, GetBooksData, GetBooksErrors, GetBooksResponses, GetBorrowsByIdData, GetBorrowsByIdErrors, GetBorrowsByIdResponses, GetBorrowsData, GetBorrowsErrors, GetBorrowsResponses, GetChangePasswordData, GetChangePasswordErrors, GetChangePasswordResponses, GetDownloadByIdData, GetDownloadByIdErrors, GetDownloadByIdResponses, GetFavoritesData, GetFavoritesErrors, GetFavoritesResponses, GetFilesByIdData, GetFilesByIdDownloadData, GetFilesByIdDownloadErrors, GetFilesByIdDownloadResponses, GetFilesByIdErrors, GetFilesByIdResponses, GetFilesData, GetFilesErrors, GetFilesResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetMeBooksData, GetMeBooksErrors, GetMeBooksResponses, GetMeData, GetMeErrors, GetMeResponses, GetReadyData, GetReadyErrors, GetReadyResponses, GetStatsData, GetStatsErrors, GetStatsResponses, GetVerifyEmailByTokenData, GetVerifyEmailByTokenErrors, GetVerifyEmailByTokenResponses, PatchAuthorsByIdData, PatchAuthorsByIdErrors, PatchAuthorsByIdResponses, PatchBooksByIdData, PatchBooksByIdErrors, PatchBooksByIdResponses, PatchFilesByIdData, PatchFilesByIdErrors, PatchFilesByIdResponses, PatchMeData, PatchMeErrors, PatchMeResponses, PostAdminBooksByIdRestoreData, PostAdminBooksByIdRestoreErrors, PostAdminBooksByIdRestoreResponses, PostAuthorsData, PostAuthorsErrors, PostAuthorsResponses, PostBookReviewData, PostBookReviewErrors, PostBookReviewResponses, PostBooksByIdBorrowData, PostBooksByIdBorrowErrors, PostBooksByIdBorrowResponses, PostBooksByIdReturnData, PostBooksByIdReturnErrors, PostBooksByIdReturnResponses, PostBooksByIdReviewsData, PostBooksByIdReviewsErrors, PostBooksByIdReviewsResponses, PostBooksData, PostBooksErrors, PostBooksResponses, PostBorrowsByIdReturnData, PostBorrowsByIdReturnErrors, PostBorrowsByIdReturnResponses, PostBorrowsData, PostBorrowsErrors, PostBorrowsResponses, PostChangePasswordData, PostChangePasswordErrors, PostChangePasswordResponses, PostFavoritesByBookIdData, PostFavoritesByBookIdErrors, PostFavoritesByBookIdResponses, PostFilesData, PostFilesErrors, PostFilesResponses, PostLoginData, PostLoginErrors, PostLoginResponses, PostLogoutAllData, PostLogoutAllErrors, PostLogoutAllResponses, PostLogoutData, PostLogoutErrors, PostLogoutResponses, PostPasswordResetConfirmData, PostPasswordResetConfirmErrors, PostPasswordResetConfirmResponses, PostPasswordResetData, PostPasswordResetErrors, PostPasswordResetResponses, PostRefreshData, PostRefreshErrors, PostRefreshResponses, PostRegisterData, PostRegisterErrors, PostRegisterResponses, PostTokenData, PostTokenErrors, PostTokenRefreshData, PostTokenRefreshErrors, PostTokenRefreshResponses, PostTokenResponses, PostTokenVerifyData, PostTokenVerifyErrors, PostTokenVerifyResponses, PostUserLoginData, PostUserLoginErrors, PostUserLoginResponses, PostUserLogoutData, PostUserLogoutErrors, PostUserLogoutResponses, PostUserRegisterData, PostUserRegisterErrors, PostUserRegisterResponses, PostVerifyData, PostVerifyEmailByTokenData, PostVerifyEmailByTokenErrors, PostVerifyEmailByTokenResponses, PostVerifyEmailResendData, PostVerifyEmailResendErrors, PostVerifyEmailResendResponses, PostVerifyErrors, PostVerifyResponses, PutAuthorsByIdData, PutAuthorsByIdErrors, PutAuthorsByIdResponses, PutBooksByIdData, PutBooksByIdErrors, PutBooksByIdResponses, PutFilesByIdData, PutFilesByIdErrors, PutFilesByIdResponses, PutReviewsByIdData, PutReviewsByIdErrors, PutReviewsByIdResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -343,6 +343,8 @@ export const getBooksAvailableByGenre = <ThrowOnError extends boolean = false>(o
 
 /**
  * Soft-delete a book (owner or admin); refused while copies are on loan
+ *
+ * Send `If-Match` with the ETag of the book as you read it: when the book changed since, 412 PRECONDITION_FAILED and nothing changes.
  */
 export const deleteBooksById = <ThrowOnError extends boolean = false>(options: Options<DeleteBooksByIdData, ThrowOnError>): RequestResult<DeleteBooksByIdResponses, DeleteBooksByIdErrors, ThrowOnError> => (options.client ?? client).delete<DeleteBooksByIdResponses, DeleteBooksByIdErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -352,11 +354,15 @@ export const deleteBooksById = <ThrowOnError extends boolean = false>(options: O
 
 /**
  * Get an active book
+ *
+ * Sends an `ETag`; `If-None-Match` with it → 304 while the book is unchanged.
  */
 export const getBooksById = <ThrowOnError extends boolean = false>(options: Options<GetBooksByIdData, ThrowOnError>): RequestResult<GetBooksByIdResponses, GetBooksByIdErrors, ThrowOnError> => (options.client ?? client).get<GetBooksByIdResponses, GetBooksByIdErrors, ThrowOnError>({ url: '/api/books/{id}', ...options });
 
 /**
  * Change some fields of a book (owner or admin; availableCopies: admin only)
+ *
+ * Send `If-Match` with the ETag of the book as you read it: when the book changed since, 412 PRECONDITION_FAILED and nothing changes.
  */
 export const patchBooksById = <ThrowOnError extends boolean = false>(options: Options<PatchBooksByIdData, ThrowOnError>): RequestResult<PatchBooksByIdResponses, PatchBooksByIdErrors, ThrowOnError> => (options.client ?? client).patch<PatchBooksByIdResponses, PatchBooksByIdErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -370,6 +376,8 @@ export const patchBooksById = <ThrowOnError extends boolean = false>(options: Op
 
 /**
  * Replace a book (owner or admin; availableCopies: admin only)
+ *
+ * Send `If-Match` with the ETag of the book as you read it: when the book changed since, 412 PRECONDITION_FAILED and nothing changes.
  */
 export const putBooksById = <ThrowOnError extends boolean = false>(options: Options<PutBooksByIdData, ThrowOnError>): RequestResult<PutBooksByIdResponses, PutBooksByIdErrors, ThrowOnError> => (options.client ?? client).put<PutBooksByIdResponses, PutBooksByIdErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -421,6 +429,8 @@ export const deleteAuthorsById = <ThrowOnError extends boolean = false>(options:
 
 /**
  * Get an author
+ *
+ * Sends an `ETag`; `If-None-Match` with it → 304 while the author (and its number of books) is unchanged.
  */
 export const getAuthorsById = <ThrowOnError extends boolean = false>(options: Options<GetAuthorsByIdData, ThrowOnError>): RequestResult<GetAuthorsByIdResponses, GetAuthorsByIdErrors, ThrowOnError> => (options.client ?? client).get<GetAuthorsByIdResponses, GetAuthorsByIdErrors, ThrowOnError>({ url: '/api/authors/{id}', ...options });
 
@@ -564,6 +574,17 @@ export const postBorrows = <ThrowOnError extends boolean = false>(options: Optio
 export const postBooksByIdBorrow = <ThrowOnError extends boolean = false>(options: Options<PostBooksByIdBorrowData, ThrowOnError>): RequestResult<PostBooksByIdBorrowResponses, PostBooksByIdBorrowErrors, ThrowOnError> => (options.client ?? client).post<PostBooksByIdBorrowResponses, PostBooksByIdBorrowErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/books/{id}/borrow',
+    ...options
+});
+
+/**
+ * Get a borrow
+ *
+ * By its borrower or an admin; anyone else's borrow is 404 (its existence does not leak).
+ */
+export const getBorrowsById = <ThrowOnError extends boolean = false>(options: Options<GetBorrowsByIdData, ThrowOnError>): RequestResult<GetBorrowsByIdResponses, GetBorrowsByIdErrors, ThrowOnError> => (options.client ?? client).get<GetBorrowsByIdResponses, GetBorrowsByIdErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/borrows/{id}',
     ...options
 });
 

@@ -466,16 +466,28 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get an active book */
+        /**
+         * Get an active book
+         * @description Sends an `ETag`; `If-None-Match` with it → 304 while the book is unchanged.
+         */
         get: operations["getBooksById"];
-        /** Replace a book (owner or admin; availableCopies: admin only) */
+        /**
+         * Replace a book (owner or admin; availableCopies: admin only)
+         * @description Send `If-Match` with the ETag of the book as you read it: when the book changed since, 412 PRECONDITION_FAILED and nothing changes.
+         */
         put: operations["putBooksById"];
         post?: never;
-        /** Soft-delete a book (owner or admin); refused while copies are on loan */
+        /**
+         * Soft-delete a book (owner or admin); refused while copies are on loan
+         * @description Send `If-Match` with the ETag of the book as you read it: when the book changed since, 412 PRECONDITION_FAILED and nothing changes.
+         */
         delete: operations["deleteBooksById"];
         options?: never;
         head?: never;
-        /** Change some fields of a book (owner or admin; availableCopies: admin only) */
+        /**
+         * Change some fields of a book (owner or admin; availableCopies: admin only)
+         * @description Send `If-Match` with the ETag of the book as you read it: when the book changed since, 412 PRECONDITION_FAILED and nothing changes.
+         */
         patch: operations["patchBooksById"];
         trace?: never;
     };
@@ -524,7 +536,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get an author */
+        /**
+         * Get an author
+         * @description Sends an `ETag`; `If-None-Match` with it → 304 while the author (and its number of books) is unchanged.
+         */
         get: operations["getAuthorsById"];
         /** Replace an author (admin); birthdate and nationality left out become null */
         put: operations["putAuthorsById"];
@@ -663,6 +678,26 @@ export interface paths {
          * @description The same as POST /api/borrows, addressed by book. At most 10 borrow requests an hour per user, over both borrow routes, refused ones included (429 RATE_LIMITED).
          */
         post: operations["postBooksByIdBorrow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/borrows/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a borrow
+         * @description By its borrower or an admin; anyone else's borrow is 404 (its existence does not leak).
+         */
+        get: operations["getBorrowsById"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3979,6 +4014,13 @@ export interface operations {
                     "application/json": components["schemas"]["Book"];
                 };
             };
+            /** @description Not Modified: the copy named by If-None-Match is current */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description `VALIDATION_FAILED`: The request is malformed or a field is invalid; `errors` lists each field. */
             400: {
                 headers: {
@@ -4045,7 +4087,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description Exactly one of `authorId` (an existing author) and `author` (a name, found case-insensitively or created). Fields left out that may be null become null; totalCopies and availableCopies left out are kept. */
+        /** @description Exactly one of `authorId` (an existing author) and `author` (a name, found case-insensitively or created). totalCopies is required; fields left out that may be null become null; availableCopies left out moves with totalCopies. */
         requestBody: {
             content: {
                 /**
@@ -4075,7 +4117,7 @@ export interface operations {
                     /** @description An author name: the existing author of that name (case-insensitive) or a new one */
                     author?: string;
                     /** Format: int32 */
-                    totalCopies?: number;
+                    totalCopies: number;
                     /**
                      * Format: int32
                      * @description Admins only: copies on the shelf, 0 … totalCopies − copies on loan (the rest are set aside: lost, in repair); outside → 409 COPIES_OUT_OF_RANGE
@@ -4147,6 +4189,18 @@ export interface operations {
             };
             /** @description `ISBN_TAKEN`: An active book already has this ISBN. `COPIES_BELOW_BORROWED`: totalCopies would fall below the copies out on loan. `COPIES_OUT_OF_RANGE`: availableCopies must stay within 0 … totalCopies − open borrows. */
             409: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `PRECONDITION_FAILED`: The resource changed since the ETag sent in If-Match. */
+            412: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
@@ -4285,6 +4339,18 @@ export interface operations {
             };
             /** @description `BOOK_HAS_ACTIVE_BORROWS`: Copies of the book are still out on loan. */
             409: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `PRECONDITION_FAILED`: The resource changed since the ETag sent in If-Match. */
+            412: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
@@ -4458,6 +4524,18 @@ export interface operations {
             };
             /** @description `ISBN_TAKEN`: An active book already has this ISBN. `COPIES_BELOW_BORROWED`: totalCopies would fall below the copies out on loan. `COPIES_OUT_OF_RANGE`: availableCopies must stay within 0 … totalCopies − open borrows. */
             409: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `PRECONDITION_FAILED`: The resource changed since the ETag sent in If-Match. */
+            412: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
@@ -4957,6 +5035,13 @@ export interface operations {
                         bookCount: number;
                     };
                 };
+            };
+            /** @description Not Modified: the copy named by If-None-Match is current */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description `VALIDATION_FAILED`: The request is malformed or a field is invalid; `errors` lists each field. */
             400: {
@@ -7146,6 +7231,126 @@ export interface operations {
             };
             /** @description `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route. */
             422: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `RATE_LIMITED`: Too many requests; wait Retry-After seconds. */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INTERNAL`: An unexpected failure; the request id is logged. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: A dependency (the database) is unavailable; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getBorrowsById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK — Get a borrow */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: int64 */
+                        id: number;
+                        book: {
+                            /** Format: int64 */
+                            id: number;
+                            title: string;
+                            genre: string | null;
+                            author: {
+                                /** Format: int64 */
+                                id: number;
+                                name: string;
+                            };
+                        };
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601, UTC
+                         */
+                        borrowedAt: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601, UTC
+                         */
+                        dueAt: string;
+                        returnedAt: string | null;
+                        isReturned: boolean;
+                        /** @description Not returned and past its due date */
+                        overdue: boolean;
+                    };
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is malformed or a field is invalid; `errors` lists each field. */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNAUTHENTICATED`: No access token was sent. `TOKEN_INVALID`: The token or code is not valid (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_EXPIRED`: The token or code has expired (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_REVOKED`: The token was logged out, rotated away or revoked by a password change (401; 400 for one in a body). */
+            401: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `NOT_FOUND`: No such resource, or not one the caller may see. */
+            404: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
                     "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
