@@ -47,7 +47,7 @@ export default fp(async function rateLimitPlugin (app) {
     global: false,
     max: app.config.RATE_LIMIT_MAX,
     timeWindow: '1 minute',
-    ...(app.redis === undefined ? {} : { redis: app.redis, nameSpace: 'bookstore-rl:' }),
+    ...(app.redis === undefined ? {} : { redis: app.redis, nameSpace: app.config.RATE_LIMIT_KEY_PREFIX }),
     skipOnError: true,
     allowList: (request) => isRateLimitExempt(request.url),
     errorResponseBuilder: (_request, context) => new ApiError('RATE_LIMITED', `Too many requests (limit ${context.max}); retry after ${context.after}`)

@@ -137,7 +137,7 @@ export interface paths {
         put?: never;
         /**
          * Log in: get an access and a refresh token
-         * @description Send `email` or `username`, and `password`. After 10 failed attempts in 15 minutes an account answers 429 until the window passes.
+         * @description Send `email` or `username`, and `password`. After 10 attempts in 900 s for one account from one IP address (successful ones not counted), that pair answers 429 until the window passes.
          */
         post: operations["postToken"];
         delete?: never;
