@@ -20,7 +20,7 @@ function operationId (method: string, url: string): string {
 /**
  * Completes each route's schema so the document (and the response checks in tests) never miss what
  * every route shares: an operationId, and the responses every route can give — 400 wherever there is
- * input, 413 and 415 wherever a body is read, 429 under the rate limit, 500 and 503 (the database
+ * input, 413 and 415 wherever a body is read, 414 wherever the path has a parameter, 429 under the rate limit, 500 and 503 (the database
  * unreachable) always. The route policy (route-policy.ts) adds `security` and the 401/403 responses.
  */
 function completeRouteSchema (route: RouteOptions) {
@@ -34,6 +34,8 @@ function completeRouteSchema (route: RouteOptions) {
   const common = problemResponses(
     ...(readsBody || schema.querystring !== undefined || schema.params !== undefined ? [400] : []),
     ...(readsBody ? [413, 415] : []),
+    // A path segment over the router's maxParamLength (app.ts) is refused before routing.
+    ...(schema.params !== undefined ? [414] : []),
     ...(limited ? [429] : []),
     500,
     503

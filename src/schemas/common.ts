@@ -24,6 +24,7 @@ const problemDescriptions: Record<number, string> = {
   404: 'No such resource (NOT_FOUND)',
   409: 'Conflicts with the current state',
   413: 'Body too large (PAYLOAD_TOO_LARGE)',
+  414: 'A path segment is too long (URI_TOO_LONG)',
   415: 'Unsupported content (UNSUPPORTED_MEDIA_TYPE)',
   416: 'Range not satisfiable (RANGE_NOT_SATISFIABLE)',
   429: 'Rate limit exceeded (RATE_LIMITED)',
