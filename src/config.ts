@@ -30,9 +30,14 @@ export const ConfigSchema = Type.Object({
   MAIL_GIVE_UP_SECONDS: Seconds(86400),
   MAIL_LEASE_SECONDS: Seconds(30),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  // Where the rate-limit counters live in a shared Redis, so several deployments can share one.
+  RATE_LIMIT_KEY_PREFIX: Type.String({ pattern: '^[\\x21-\\x7e]{1,64}$', default: 'bookstore-rl:' }),
   // 0 switches the overall limit off (README "Load testing"); the named buckets keep their own settings.
   RATE_LIMIT_MAX: Type.Integer({ minimum: 0, default: 300 }),
   AUTH_RATE_LIMIT_MAX: Count(10),
+  // Login attempts per (account, client IP) and window, counted before the password is checked.
+  LOGIN_FAILURE_LIMIT: Count(10),
+  LOGIN_FAILURE_WINDOW_SECONDS: Seconds(900),
   BORROW_RATE_LIMIT_PER_HOUR: Count(10),
   MAX_OPEN_BORROWS: Count(5),
   // 0: due at once.

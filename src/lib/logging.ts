@@ -9,7 +9,7 @@ export function redactUrl (url: string): string {
     .replace(/([?&](?:token|code|refresh|access)=)[^&#]*/gi, '$1[REDACTED]')
 }
 
-const secretFields = ['password', 'currentPassword', 'newPassword', 'token', 'refresh', 'access', 'code']
+const secretFields = ['password', 'currentPassword', 'newPassword', 'token', 'refresh', 'access']
 
 /** pino options: JSON lines with the request id, and no credentials ever written. */
 export function loggerOptions (level: Config['LOG_LEVEL']): LoggerOptions {
@@ -20,7 +20,9 @@ export function loggerOptions (level: Config['LOG_LEVEL']): LoggerOptions {
         'req.headers.authorization',
         'req.headers.cookie',
         'headers.authorization',
-        ...secretFields.flatMap((field) => [field, `*.${field}`])
+        ...secretFields.flatMap((field) => [field, `*.${field}`]),
+        // The emailed code only where a body carries it: `err.code` (ER_DUP_ENTRY, ECONNRESET…) is what a 500's log line needs.
+        'code', 'body.code', 'req.body.code', 'input.code'
       ],
       censor: '[REDACTED]'
     },

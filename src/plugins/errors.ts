@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { problemFromDatabaseError } from '../db/errors.js'
+import { driverErrorOf, problemFromDatabaseError } from '../db/errors.js'
 import { redactUrl } from '../lib/logging.js'
 import { ApiError, buildProblem, invalidRequest, type FieldError, type ProblemCode } from '../lib/problem.js'
 
@@ -74,6 +74,11 @@ function clientMessage (error: FastifyError): string {
   return error.message.replace(/^FST_\w+: /, '')
 }
 
+/** A client that hung up mid-request (mid-body, usually): Node reports `aborted` / ECONNRESET on its socket. */
+function isClientAbort (error: Error & { code?: string }, request: FastifyRequest): boolean {
+  return request.raw.aborted || error.code === 'ECONNRESET' || error.code === 'ECONNABORTED' || error.message === 'aborted'
+}
+
 const tokenProblems: ReadonlySet<ProblemCode> = new Set(['TOKEN_INVALID', 'TOKEN_EXPIRED', 'TOKEN_REVOKED'])
 
 function bearerChallenge (code: ProblemCode): string {
@@ -86,8 +91,13 @@ function bearerChallenge (code: ProblemCode): string {
  */
 export function prepareProblem (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): ApiError {
   const apiError = toApiError(error)
-  if (apiError.statusCode >= 500 && apiError.code !== 'SERVICE_UNAVAILABLE') {
-    request.log.error({ err: error }, 'request failed')
+  if (isClientAbort(error, request)) {
+    // Nobody is left to answer, and nothing of ours failed: not an error, nor a database outage.
+    request.log.info({ reason: (error as FastifyError).code ?? error.message }, 'client aborted the request')
+  } else if (apiError.statusCode >= 500 && apiError.code !== 'SERVICE_UNAVAILABLE') {
+    // Drizzle wraps the MySQL error; its code and number, on the line itself, say what failed.
+    const driverError = driverErrorOf(error)
+    request.log.error({ err: error, ...(driverError === undefined ? {} : { db: { code: driverError.code, errno: driverError.errno } }) }, 'request failed')
   } else {
     request.log.info({ problem: apiError.code, detail: apiError.message }, 'request refused')
   }

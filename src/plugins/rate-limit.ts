@@ -85,7 +85,7 @@ export default fp(async function rateLimitPlugin (app) {
     global: false,
     max: overallMax,
     timeWindow: '1 minute',
-    ...(app.redis === undefined ? {} : { redis: app.redis, nameSpace: 'bookstore-rl:' }),
+    ...(app.redis === undefined ? {} : { redis: app.redis, nameSpace: app.config.RATE_LIMIT_KEY_PREFIX }),
     skipOnError: true,
     allowList: (request) => isRateLimitExempt(request.url)
   })

@@ -89,6 +89,8 @@ function createPasswordChanges (app: FastifyInstance) {
       await endAllSessions(tx, user.id)
       await queue(user.email, passwordChangedEmail('reset'))
     })
+    // Whoever was locked out of the account by wrong guesses has now proved the mailbox.
+    await app.loginLimiter.clearAccount(user)
   }
 
   return { startChange, change, requestReset, confirmReset }
@@ -103,4 +105,4 @@ declare module 'fastify' {
 /** `app.passwordChanges`, shared by the API routes and the password-reset page. */
 export default fp(async function passwordChangesPlugin (app) {
   app.decorate('passwordChanges', createPasswordChanges(app))
-}, { name: 'password-changes', dependencies: ['config', 'db', 'mail', 'password-hasher'] })
+}, { name: 'password-changes', dependencies: ['config', 'db', 'mail', 'password-hasher', 'login-limiter'] })

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import passwordHasher from './bcrypt-pool.js'
+import loginLimiter from './login-limiter.js'
 import passwordChanges from './password-changes.js'
 import sessions from './sessions.js'
 
@@ -10,5 +11,6 @@ import sessions from './sessions.js'
 export default fp(async function accountServices (app) {
   await app.register(passwordHasher)
   await app.register(sessions)
+  await app.register(loginLimiter)
   await app.register(passwordChanges)
-}, { name: 'account-services', dependencies: ['config', 'db', 'auth', 'mail'] })
+}, { name: 'account-services', dependencies: ['config', 'db', 'redis', 'auth', 'mail'] })

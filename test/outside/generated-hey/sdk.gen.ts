@@ -91,7 +91,7 @@ export const postVerifyEmailByToken = <ThrowOnError extends boolean = false>(opt
 /**
  * Log in: get an access and a refresh token
  *
- * Send `email` or `username`, and `password`. After 10 failed attempts in 15 minutes an account answers 429 until the window passes.
+ * Send `email` or `username`, and `password`. After 10 attempts in 900 s for one account from one IP address (successful ones not counted), that pair answers 429 until the window passes.
  */
 export const postToken = <ThrowOnError extends boolean = false>(options: Options<PostTokenData, ThrowOnError>): RequestResult<PostTokenResponses, PostTokenErrors, ThrowOnError> => (options.client ?? client).post<PostTokenResponses, PostTokenErrors, ThrowOnError>({
     url: '/api/token',

@@ -359,6 +359,10 @@ export type GetVerifyEmailByTokenErrors = {
      */
     400: Problem;
     /**
+     * `URI_TOO_LONG`: The URL is too long.
+     */
+    414: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -403,6 +407,10 @@ export type PostVerifyEmailByTokenErrors = {
      * `PAYLOAD_TOO_LARGE`: The body is larger than allowed (MAX_UPLOAD_BYTES for files).
      */
     413: Problem;
+    /**
+     * `URI_TOO_LONG`: The URL is too long.
+     */
+    414: Problem;
     /**
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
@@ -1691,6 +1699,10 @@ export type DeleteBooksByIdErrors = {
      */
     413: Problem;
     /**
+     * `URI_TOO_LONG`: The URL is too long.
+     */
+    414: Problem;
+    /**
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
@@ -1737,6 +1749,10 @@ export type GetBooksByIdErrors = {
      * `NOT_FOUND`: No such resource, or not one the caller may see.
      */
     404: Problem;
+    /**
+     * `URI_TOO_LONG`: The URL is too long.
+     */
+    414: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -1825,6 +1841,10 @@ export type PatchBooksByIdErrors = {
      * `PAYLOAD_TOO_LARGE`: The body is larger than allowed (MAX_UPLOAD_BYTES for files).
      */
     413: Problem;
+    /**
+     * `URI_TOO_LONG`: The URL is too long.
+     */
+    414: Problem;
     /**
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
@@ -1918,6 +1938,10 @@ export type PutBooksByIdErrors = {
      */
     413: Problem;
     /**
+     * `URI_TOO_LONG`: The URL is too long.
+     */
+    414: Problem;
+    /**
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
@@ -1980,6 +2004,10 @@ export type PostAdminBooksByIdRestoreErrors = {
      * `PAYLOAD_TOO_LARGE`: The body is larger than allowed (MAX_UPLOAD_BYTES for files).
      */
     413: Problem;
+    /**
+     * `URI_TOO_LONG`: The URL is too long.
+     */
+    414: Problem;
     /**
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
@@ -2185,6 +2213,10 @@ export type DeleteAuthorsByIdErrors = {
      */
     413: Problem;
     /**
+     * `URI_TOO_LONG`: The URL is too long.
+     */
+    414: Problem;
+    /**
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
@@ -2231,6 +2263,10 @@ export type GetAuthorsByIdErrors = {
      * `NOT_FOUND`: No such resource, or not one the caller may see.
      */
     404: Problem;
+    /**
+     * `URI_TOO_LONG`: The URL is too long.
+     */
+    414: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -2301,6 +2337,10 @@ export type PatchAuthorsByIdErrors = {
      * `PAYLOAD_TOO_LARGE`: The body is larger than allowed (MAX_UPLOAD_BYTES for files).
      */
     413: Problem;
+    /**
+     * `URI_TOO_LONG`: The URL is too long.
+     */
+    414: Problem;
     /**
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
@@ -2375,6 +2415,10 @@ export type PutAuthorsByIdErrors = {
      * `PAYLOAD_TOO_LARGE`: The body is larger than allowed (MAX_UPLOAD_BYTES for files).
      */
     413: Problem;
+    /**
+     * `URI_TOO_LONG`: The URL is too long.
+     */
+    414: Problem;
     /**
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
@@ -2526,6 +2570,10 @@ export type DeleteFavoritesByBookIdErrors = {
      */
     413: Problem;
     /**
+     * `URI_TOO_LONG`: The URL is too long.
+     */
+    414: Problem;
+    /**
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
@@ -2590,6 +2638,10 @@ export type PostFavoritesByBookIdErrors = {
      * `PAYLOAD_TOO_LARGE`: The body is larger than allowed (MAX_UPLOAD_BYTES for files).
      */
     413: Problem;
+    /**
+     * `URI_TOO_LONG`: The URL is too long.
+     */
+    414: Problem;
     /**
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
@@ -2778,6 +2830,10 @@ export type GetBooksByIdReviewsErrors = {
      */
     404: Problem;
     /**
+     * `URI_TOO_LONG`: The URL is too long.
+     */
+    414: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -2872,6 +2928,10 @@ export type PostBooksByIdReviewsErrors = {
      */
     413: Problem;
     /**
+     * `URI_TOO_LONG`: The URL is too long.
+     */
+    414: Problem;
+    /**
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
@@ -2954,6 +3014,10 @@ export type DeleteReviewsByIdErrors = {
      */
     413: Problem;
     /**
+     * `URI_TOO_LONG`: The URL is too long.
+     */
+    414: Problem;
+    /**
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
@@ -3018,6 +3082,10 @@ export type PutReviewsByIdErrors = {
      * `PAYLOAD_TOO_LARGE`: The body is larger than allowed (MAX_UPLOAD_BYTES for files).
      */
     413: Problem;
+    /**
+     * `URI_TOO_LONG`: The URL is too long.
+     */
+    414: Problem;
     /**
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
@@ -3304,6 +3372,10 @@ export type PostBooksByIdBorrowErrors = {
      */
     413: Problem;
     /**
+     * `URI_TOO_LONG`: The URL is too long.
+     */
+    414: Problem;
+    /**
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
@@ -3385,6 +3457,10 @@ export type GetBorrowsByIdErrors = {
      * `NOT_FOUND`: No such resource, or not one the caller may see.
      */
     404: Problem;
+    /**
+     * `URI_TOO_LONG`: The URL is too long.
+     */
+    414: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -3473,6 +3549,10 @@ export type PostBorrowsByIdReturnErrors = {
      * `PAYLOAD_TOO_LARGE`: The body is larger than allowed (MAX_UPLOAD_BYTES for files).
      */
     413: Problem;
+    /**
+     * `URI_TOO_LONG`: The URL is too long.
+     */
+    414: Problem;
     /**
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
@@ -3573,6 +3653,10 @@ export type PostBooksByIdReturnErrors = {
      * `PAYLOAD_TOO_LARGE`: The body is larger than allowed (MAX_UPLOAD_BYTES for files).
      */
     413: Problem;
+    /**
+     * `URI_TOO_LONG`: The URL is too long.
+     */
+    414: Problem;
     /**
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
@@ -4341,6 +4425,10 @@ export type DeleteFilesByIdErrors = {
      */
     413: Problem;
     /**
+     * `URI_TOO_LONG`: The URL is too long.
+     */
+    414: Problem;
+    /**
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
@@ -4391,6 +4479,10 @@ export type GetFilesByIdErrors = {
      * `NOT_FOUND`: No such resource, or not one the caller may see.
      */
     404: Problem;
+    /**
+     * `URI_TOO_LONG`: The URL is too long.
+     */
+    414: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -4492,6 +4584,10 @@ export type PatchFilesByIdErrors = {
      */
     413: Problem;
     /**
+     * `URI_TOO_LONG`: The URL is too long.
+     */
+    414: Problem;
+    /**
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
@@ -4589,6 +4685,10 @@ export type PutFilesByIdErrors = {
      */
     413: Problem;
     /**
+     * `URI_TOO_LONG`: The URL is too long.
+     */
+    414: Problem;
+    /**
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
@@ -4673,6 +4773,10 @@ export type GetFilesByIdDownloadErrors = {
      */
     404: Problem;
     /**
+     * `URI_TOO_LONG`: The URL is too long.
+     */
+    414: Problem;
+    /**
      * `RANGE_NOT_SATISFIABLE`: The Range header asks for bytes the file does not have.
      */
     416: Problem;
@@ -4727,6 +4831,10 @@ export type GetDownloadByIdErrors = {
      * `NOT_FOUND`: No such resource, or not one the caller may see.
      */
     404: Problem;
+    /**
+     * `URI_TOO_LONG`: The URL is too long.
+     */
+    414: Problem;
     /**
      * `RANGE_NOT_SATISFIABLE`: The Range header asks for bytes the file does not have.
      */

@@ -9,6 +9,8 @@ export const passwordRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/change-password', {
     config: { auth: 'bearer' },
+    // This GET sends mail and voids the previous code: no HEAD twin may run it (HEAD answers 404).
+    exposeHeadRoute: false,
     schema: {
       summary: 'Start a password change: email a one-time code',
       description: 'The code is valid for 15 minutes; asking again replaces it.',

@@ -48,6 +48,8 @@ export const registrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       method,
       url: '/verify-email/:token',
       config: { auth: 'public', errors: { 400: ['TOKEN_INVALID', 'TOKEN_EXPIRED'] } },
+      // The emailed link's GET verifies the account: no HEAD twin may run it (HEAD answers 404).
+      exposeHeadRoute: false,
       schema: {
         summary: method === 'GET' ? 'Verify an email address (the emailed link)' : 'Verify an email address (from a frontend)',
         description: 'JSON `{ verified: true }`; a browser asking for text/html gets a small page, or a 303 redirect to FRONTEND_URL when set. A used link answers 200 again once the account is verified.',

@@ -4,7 +4,6 @@ import { NoContent } from '../../../schemas/common.js'
 import { createLogin } from '../login.js'
 import { LoginBody, LogoutBody, RefreshBody, TokenPair, TokenValid, VerifyTokenBody } from '../schemas.js'
 import { withAliases } from './aliases.js'
-import { failedLoginMax, failedLoginWindow } from '../login-limiter.js'
 
 /** RFC 6749 §5.1: an answer that carries tokens must never be stored by a cache. */
 function neverCache (_request: FastifyRequest, reply: FastifyReply, done: () => void) {
@@ -23,7 +22,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: neverCache,
       schema: {
         summary: 'Log in: get an access and a refresh token',
-        description: `Send \`email\` or \`username\`, and \`password\`. After ${failedLoginMax} failed attempts in ${failedLoginWindow} an account answers 429 until the window passes.`,
+        description: `Send \`email\` or \`username\`, and \`password\`. After ${app.config.LOGIN_FAILURE_LIMIT} attempts in ${app.config.LOGIN_FAILURE_WINDOW_SECONDS} s for one account from one IP address (successful ones not counted), that pair answers 429 until the window passes.`,
         tags: ['Tokens'],
         body: LoginBody,
         response: { 200: TokenPair },
