@@ -35,6 +35,11 @@ export const ConfigSchema = Type.Object({
   BORROW_RATE_LIMIT_PER_HOUR: Count(10),
   MAX_OPEN_BORROWS: Count(5),
   LOAN_DAYS: Count(14),
+  // Renewals and holds (README "Renewals", "Holds"): 0 renewals turns renewing off; 0 pickup days makes a
+  // ready hold expire at the next sweep.
+  MAX_RENEWALS: Type.Integer({ minimum: 0, maximum: 100, default: 2 }),
+  MAX_ACTIVE_HOLDS: Count(5),
+  HOLD_PICKUP_DAYS: Type.Integer({ minimum: 0, maximum: 365, default: 3 }),
   UPLOAD_DIR: Type.String({ minLength: 1, default: './var/uploads' }),
   MAX_UPLOAD_BYTES: Count(20971520),
   CORS_ORIGINS: Type.Optional(CommaList),
