@@ -14,6 +14,7 @@ import { catalogueSchemas } from './modules/catalogue/index.js'
 import favoritesModule from './modules/favorites/index.js'
 import filesModule from './modules/files/index.js'
 import healthRoutes from './modules/health/index.js'
+import holdsModule, { holdServices } from './modules/holds/index.js'
 import reviewsModule from './modules/reviews/index.js'
 import authPlugin from './plugins/auth.js'
 import configPlugin from './plugins/config.js'
@@ -113,9 +114,10 @@ export async function buildApp (config: Config, { loggerInstance, now }: BuildOp
   await app.register(routePolicyPlugin, { buckets: { ...accountBuckets, ...borrowBuckets } })
 
   await app.register(accountServices)
+  await app.register(holdServices)
   await app.register(healthRoutes)
   await app.register(resetPasswordPage)
-  for (const featureModule of [accountsModule, booksModule, authorsModule, favoritesModule, reviewsModule, borrowsModule, adminModule, filesModule]) {
+  for (const featureModule of [accountsModule, booksModule, authorsModule, favoritesModule, reviewsModule, borrowsModule, holdsModule, adminModule, filesModule]) {
     await app.register(featureModule, { prefix: '/api' })
   }
 

@@ -1,14 +1,13 @@
 import type { Config } from '../../config.js'
+import { emailLayout as layout, escapeHtml } from '../../lib/email-html.js'
 import type { MailMessage } from '../../plugins/mail.js'
+
+export { escapeHtml }
 
 type Email = Omit<MailMessage, 'to'>
 type LinkConfig = Pick<Config, 'PUBLIC_URL' | 'FRONTEND_URL'>
 
 const trimSlash = (url: string) => url.replace(/\/+$/, '')
-
-export function escapeHtml (value: string): string {
-  return value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`)
-}
 
 /** The API's own verification link, or the frontend's page carrying the same token when one is configured. */
 export function verificationLink ({ PUBLIC_URL, FRONTEND_URL }: LinkConfig, token: string): string {
@@ -24,11 +23,6 @@ export function passwordResetLink ({ PUBLIC_URL, FRONTEND_URL }: LinkConfig, tok
 /** Where a browser lands after following a verification link, when a frontend is configured. */
 export function verificationLandingUrl (frontendUrl: string, status: 'verified' | 'invalid' | 'expired'): string {
   return `${trimSlash(frontendUrl)}/email-verified?status=${status}`
-}
-
-function layout (title: string, paragraphs: string[]): string {
-  return '<!doctype html><html lang="en"><body style="font-family:sans-serif;line-height:1.5">' +
-    `<h1 style="font-size:1.25em">${escapeHtml(title)}</h1>${paragraphs.map((p) => `<p>${p}</p>`).join('')}</body></html>`
 }
 
 function linkParagraph (url: string): string {

@@ -35,6 +35,7 @@ function checkAuthorChoice (body: { authorId?: number | undefined, author?: stri
 }
 
 const booksModule: FastifyPluginAsyncTypebox = async (app) => {
+  const shelfRules = { pickupDays: app.config.HOLD_PICKUP_DAYS }
   const readBook = prepareBookRead(app.db)
 
   app.get('/books', {
@@ -124,7 +125,7 @@ const booksModule: FastifyPluginAsyncTypebox = async (app) => {
       genre: body.genre ?? null,
       publicationDate: body.publicationDate ?? null
     }
-    await withAuthorNameLock(app.db, app.pool, body.author, (db) => updateBook(db, request.params.id, changes, request.auth))
+    await withAuthorNameLock(app.db, app.pool, body.author, (db) => updateBook(db, app.mailer, request.params.id, changes, request.auth, shelfRules))
     return readBook(request.params.id)
   })
 
@@ -141,7 +142,7 @@ const booksModule: FastifyPluginAsyncTypebox = async (app) => {
     const body = request.body
     checkAuthorChoice(body, false)
     const changes: BookChanges = { ...body, ...(body.isbn === undefined ? {} : { isbn: parseIsbn(body.isbn) }) }
-    await withAuthorNameLock(app.db, app.pool, body.author, (db) => updateBook(db, request.params.id, changes, request.auth))
+    await withAuthorNameLock(app.db, app.pool, body.author, (db) => updateBook(db, app.mailer, request.params.id, changes, request.auth, shelfRules))
     return readBook(request.params.id)
   })
 
@@ -149,12 +150,13 @@ const booksModule: FastifyPluginAsyncTypebox = async (app) => {
     config: { auth: 'bearer' },
     schema: {
       summary: 'Soft-delete a book (owner or admin); refused while copies are on loan',
+      description: 'Its active holds are cancelled and their holders emailed. 409 BOOK_HAS_ACTIVE_BORROWS while copies are out on loan.',
       tags: ['Books'],
       params: IdParams,
       response: { 204: NoContent, ...problemResponses(403, 404, 409) }
     }
   }, async (request, reply) => {
-    await softDeleteBook(app.db, request.params.id, request.auth)
+    await softDeleteBook(app.mailer, request.params.id, request.auth)
     return reply.code(204).send(null)
   })
 

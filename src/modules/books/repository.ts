@@ -4,7 +4,9 @@ import { connectedDrizzle, type Database } from '../../db/client.js'
 import type { Executor } from '../../db/query-helpers.js'
 import { authors, books } from '../../db/schema/index.js'
 import { ApiError, forbidden, notFound } from '../../lib/problem.js'
+import type { Mailer } from '../../plugins/mail.js'
 import { activeBook, bookIsActive, ownsOrAdmin, selectBookViews, toBookView, type BookView, type Caller } from '../catalogue/index.js'
+import { cancelHoldsOfBook, lockBookCopies, promoteWaitingHolds, type ShelfRules } from '../holds/index.js'
 import { copyChanges } from './copies.js'
 
 /** One book as the API shows it, or `undefined` (a soft-deleted one too, unless `includeDeleted`). */
@@ -119,18 +121,13 @@ export interface BookChanges {
 
 /**
  * Applies a PUT/PATCH under a row lock (SELECT … FOR UPDATE), so a borrow or return racing with it
- * waits and the copy accounting is computed from the counts it will actually change.
+ * waits and the copy accounting is computed from the counts it will actually change. Copies it puts
+ * on the shelf go to the hold shelf while holds wait, in the same transaction.
  */
-export async function updateBook (db: Database, id: number, changes: BookChanges, caller: Caller): Promise<void> {
-  await db.transaction(async (tx) => {
-    const [current] = await tx.select({
-      ownerId: books.ownerId,
-      totalCopies: books.totalCopies,
-      availableCopies: books.availableCopies,
-      borrowedCopies: books.borrowedCopies,
-      setAsideCopies: books.setAsideCopies
-    }).from(books).where(activeBook(id)).for('update')
-    if (current === undefined) throw notFound('Book')
+export async function updateBook (db: Database, mailer: Mailer, id: number, changes: BookChanges, caller: Caller, rules: ShelfRules): Promise<void> {
+  await mailer.transaction(async (tx, queue) => {
+    const current = await lockBookCopies(tx, id)
+    if (current === undefined || current.deletedAt !== null) throw notFound('Book')
     if (!ownsOrAdmin(caller, current.ownerId)) throw forbidden('Only the owner of the book or an admin may change it')
     if (changes.availableCopies !== undefined && caller.role !== 'admin') throw forbidden('Only an admin may set availableCopies')
 
@@ -140,26 +137,26 @@ export async function updateBook (db: Database, id: number, changes: BookChanges
       ? {}
       : { authorId: await resolveAuthor(tx, { authorId, author }) }
     await tx.update(books).set({ ...described, ...copyColumns, ...newAuthorId }).where(eq(books.id, id))
+    await promoteWaitingHolds(tx, queue, id, rules)
+  }, db)
+}
+
+/**
+ * Soft delete in one transaction under the book's row lock: it only happens while no copy is out on
+ * loan, and cancels the book's active holds, telling their holders.
+ */
+export async function softDeleteBook (mailer: Mailer, id: number, caller: Caller): Promise<void> {
+  await mailer.transaction(async (tx, queue) => {
+    const book = await lockBookCopies(tx, id)
+    if (book === undefined || book.deletedAt !== null) throw notFound('Book')
+    if (!ownsOrAdmin(caller, book.ownerId)) throw forbidden('Only the owner of the book or an admin may delete it')
+    if (book.borrowedCopies > 0) {
+      throw new ApiError('BOOK_HAS_ACTIVE_BORROWS', 'The book has copies out on loan; it can be deleted once they are returned')
+    }
+    const now = new Date()
+    await cancelHoldsOfBook(tx, queue, id, book.title, now)
+    await tx.update(books).set({ deletedAt: now }).where(eq(books.id, id))
   })
-}
-
-/** Who owns an active book, or 404. */
-async function requireActiveBook (db: Executor, id: number) {
-  const [book] = await db.select({ ownerId: books.ownerId }).from(books).where(activeBook(id))
-  if (book === undefined) throw notFound('Book')
-  return book
-}
-
-/** Soft delete in one conditional UPDATE: it only happens while no copy is out on loan. */
-export async function softDeleteBook (db: Database, id: number, caller: Caller): Promise<void> {
-  const book = await requireActiveBook(db, id)
-  if (!ownsOrAdmin(caller, book.ownerId)) throw forbidden('Only the owner of the book or an admin may delete it')
-  const [result] = await db.update(books)
-    .set({ deletedAt: new Date() })
-    .where(and(activeBook(id), eq(books.borrowedCopies, 0)))
-  if (result.affectedRows === 1) return
-  await requireActiveBook(db, id)
-  throw new ApiError('BOOK_HAS_ACTIVE_BORROWS', 'The book has copies out on loan; it can be deleted once they are returned')
 }
 
 /** Undoes a soft delete (idempotent on an active book); the ISBN's unique key answers ISBN_TAKEN. */

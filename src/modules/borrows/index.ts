@@ -4,6 +4,7 @@ import { IdParams, Page, pageOf, problemResponses } from '../../schemas/common.j
 import { parseWindow } from '../../schemas/instants.js'
 import type { Caller } from '../catalogue/index.js'
 import { borrowBook, findBorrowView, findOpenBorrowId, listBorrows, returnBorrow, toBorrowView } from './repository.js'
+import { renewBorrow } from './renewal.js'
 import { BorrowBody, BorrowHistoryQuery, BorrowSchema } from './schemas.js'
 
 const tags = ['Borrows']
@@ -11,21 +12,24 @@ const tags = ['Borrows']
 /** Borrowing and returning copies, and the caller's borrow history. */
 const borrowsModule: FastifyPluginAsyncTypebox = async (app) => {
   const rules = { maxOpenBorrows: app.config.MAX_OPEN_BORROWS, loanDays: app.config.LOAN_DAYS }
+  const renewalRules = { maxRenewals: app.config.MAX_RENEWALS, loanDays: app.config.LOAN_DAYS }
+  const shelfRules = { pickupDays: app.config.HOLD_PICKUP_DAYS }
   const borrowErrors = problemResponses(403, 404, 409)
   const rateLimitNote = `At most ${app.config.BORROW_RATE_LIMIT_PER_HOUR} borrow requests an hour per user, over both borrow routes, refused ones included (429 RATE_LIMITED).`
 
   async function borrowAndShow (userId: number, bookId: number) {
-    const id = await borrowBook(app.db, userId, bookId, rules)
-    const row = await findBorrowView(app.db, id)
+    return await show(await borrowBook(app.db, userId, bookId, rules))
+  }
+
+  async function show (borrowId: number) {
+    const row = await findBorrowView(app.db, borrowId)
     if (row === undefined) throw notFound('Borrow')
     return toBorrowView(row)
   }
 
   async function returnAndShow (borrowId: number, caller: Caller) {
-    await returnBorrow(app.db, borrowId, caller)
-    const row = await findBorrowView(app.db, borrowId)
-    if (row === undefined) throw notFound('Borrow')
-    return toBorrowView(row)
+    await returnBorrow(app.db, app.mailer, borrowId, caller, shelfRules)
+    return await show(borrowId)
   }
 
   app.post('/borrows', {
@@ -66,6 +70,20 @@ const borrowsModule: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: BorrowSchema, ...problemResponses(404, 409) }
     }
   }, async (request) => await returnAndShow(request.params.id, request.auth))
+
+  app.post('/borrows/:id/renew', {
+    config: { auth: 'bearer' },
+    schema: {
+      summary: 'Renew a borrow',
+      description: `By its borrower or an admin; another user's borrow is 404. dueAt becomes the later of now and the current dueAt, plus LOAN_DAYS (${app.config.LOAN_DAYS}), and renewalCount goes up by one. 409 ALREADY_RETURNED for a returned borrow, RENEWAL_LIMIT_REACHED after MAX_RENEWALS (${app.config.MAX_RENEWALS}) renewals, BOOK_ON_HOLD while someone waits for the book.`,
+      tags,
+      params: IdParams,
+      response: { 200: BorrowSchema, ...problemResponses(404, 409) }
+    }
+  }, async (request) => {
+    await renewBorrow(app.db, request.params.id, request.auth, renewalRules)
+    return await show(request.params.id)
+  })
 
   app.post('/books/:id/return', {
     config: { auth: 'verified' },
