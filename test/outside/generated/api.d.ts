@@ -471,7 +471,10 @@ export interface paths {
         /** Replace a book (owner or admin; availableCopies: admin only) */
         put: operations["putBooksById"];
         post?: never;
-        /** Soft-delete a book (owner or admin); refused while copies are on loan */
+        /**
+         * Soft-delete a book (owner or admin); refused while copies are on loan
+         * @description Its active holds are cancelled and their holders emailed. 409 BOOK_HAS_ACTIVE_BORROWS while copies are out on loan.
+         */
         delete: operations["deleteBooksById"];
         options?: never;
         head?: never;
@@ -689,6 +692,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/borrows/{id}/renew": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Renew a borrow
+         * @description By its borrower or an admin; another user's borrow is 404. dueAt becomes the later of now and the current dueAt, plus LOAN_DAYS (14), and renewalCount goes up by one. 409 ALREADY_RETURNED for a returned borrow, RENEWAL_LIMIT_REACHED after MAX_RENEWALS (2) renewals, BOOK_ON_HOLD while someone waits for the book.
+         */
+        post: operations["postBorrowsByIdRenew"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/books/{id}/return": {
         parameters: {
             query?: never;
@@ -703,6 +726,90 @@ export interface paths {
          * @description Returns the caller's open borrow of the book; 404 when the caller has none.
          */
         post: operations["postBooksByIdReturn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/books/{id}/holds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Place a hold on a book
+         * @description Joins the book's queue (status waiting, with its position). Only while no copy is on the shelf (409 COPIES_AVAILABLE: borrow it instead); 409 ALREADY_ON_HOLD when the caller already has an active hold on it, ALREADY_BORROWED while the caller has it on loan, HOLD_LIMIT_REACHED at 5 active holds. When a copy comes back, the first waiting hold becomes ready, its holder is emailed and has 3 days to borrow it.
+         */
+        post: operations["postBooksByIdHolds"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/holds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your holds
+         * @description The caller's holds, newest first; `status` active (waiting or ready, the default), one status, or all.
+         */
+        get: operations["getHolds"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/holds/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One hold
+         * @description By its holder or an admin; anyone else's is 404.
+         */
+        get: operations["getHoldsById"];
+        put?: never;
+        post?: never;
+        /**
+         * Cancel a hold
+         * @description By its holder or an admin; anyone else's is 404; one that already ended 409 HOLD_NOT_ACTIVE. A ready hold's copy goes to the next waiting hold, or back to the shelf.
+         */
+        delete: operations["deleteHoldsById"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/holds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every hold (admin)
+         * @description Newest first; filters bookId, userId and status (all by default).
+         */
+        get: operations["getAdminHolds"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -921,7 +1028,7 @@ export interface components {
              * @description Stable UPPER_SNAKE identifier
              * @enum {string}
              */
-            code: "VALIDATION_FAILED" | "TOKEN_INVALID" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "EMAIL_NOT_VERIFIED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "EMAIL_TAKEN" | "USERNAME_TAKEN" | "ISBN_TAKEN" | "ALREADY_FAVORITE" | "ALREADY_REVIEWED" | "ALREADY_BORROWED" | "NO_COPIES_AVAILABLE" | "BORROW_LIMIT_REACHED" | "ALREADY_RETURNED" | "BOOK_HAS_ACTIVE_BORROWS" | "AUTHOR_HAS_BOOKS" | "COPIES_BELOW_BORROWED" | "COPIES_OUT_OF_RANGE" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "RANGE_NOT_SATISFIABLE" | "RATE_LIMITED" | "HEADERS_TOO_LARGE" | "INTERNAL" | "SERVICE_UNAVAILABLE";
+            code: "VALIDATION_FAILED" | "TOKEN_INVALID" | "TOKEN_EXPIRED" | "TOKEN_REVOKED" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "EMAIL_NOT_VERIFIED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "EMAIL_TAKEN" | "USERNAME_TAKEN" | "ISBN_TAKEN" | "ALREADY_FAVORITE" | "ALREADY_REVIEWED" | "ALREADY_BORROWED" | "NO_COPIES_AVAILABLE" | "BORROW_LIMIT_REACHED" | "ALREADY_RETURNED" | "BOOK_HAS_ACTIVE_BORROWS" | "AUTHOR_HAS_BOOKS" | "COPIES_BELOW_BORROWED" | "COPIES_OUT_OF_RANGE" | "RENEWAL_LIMIT_REACHED" | "BOOK_ON_HOLD" | "COPIES_AVAILABLE" | "ALREADY_ON_HOLD" | "HOLD_LIMIT_REACHED" | "HOLD_NOT_ACTIVE" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "RANGE_NOT_SATISFIABLE" | "RATE_LIMITED" | "HEADERS_TOO_LARGE" | "INTERNAL" | "SERVICE_UNAVAILABLE";
             errors?: {
                 /** @description Where the value is, e.g. /body/email */
                 path: string;
@@ -952,6 +1059,11 @@ export interface components {
             averageRating: number | null;
             /** Format: int64 */
             reviewCount: number;
+            /**
+             * Format: int64
+             * @description Waiting holds: readers in the queue for a copy
+             */
+            holdCount: number;
             /** Format: int64 */
             ownerId: number;
             /**
@@ -5298,6 +5410,11 @@ export interface operations {
                             averageRating: number | null;
                             /** Format: int64 */
                             reviewCount: number;
+                            /**
+                             * Format: int64
+                             * @description Waiting holds: readers in the queue for a copy
+                             */
+                            holdCount: number;
                             /** Format: int64 */
                             ownerId: number;
                             /**
@@ -5427,6 +5544,11 @@ export interface operations {
                         averageRating: number | null;
                         /** Format: int64 */
                         reviewCount: number;
+                        /**
+                         * Format: int64
+                         * @description Waiting holds: readers in the queue for a copy
+                         */
+                        holdCount: number;
                         /** Format: int64 */
                         ownerId: number;
                         /**
@@ -6474,6 +6596,11 @@ export interface operations {
                             isReturned: boolean;
                             /** @description Not returned and past its due date */
                             overdue: boolean;
+                            /**
+                             * Format: int64
+                             * @description How many times the loan was renewed (0 when borrowed)
+                             */
+                            renewalCount: number;
                         }[];
                         /** Format: int64 */
                         page: number;
@@ -6596,6 +6723,11 @@ export interface operations {
                         isReturned: boolean;
                         /** @description Not returned and past its due date */
                         overdue: boolean;
+                        /**
+                         * Format: int64
+                         * @description How many times the loan was renewed (0 when borrowed)
+                         */
+                        renewalCount: number;
                     };
                 };
             };
@@ -6764,6 +6896,11 @@ export interface operations {
                         isReturned: boolean;
                         /** @description Not returned and past its due date */
                         overdue: boolean;
+                        /**
+                         * Format: int64
+                         * @description How many times the loan was renewed (0 when borrowed)
+                         */
+                        renewalCount: number;
                     };
                 };
             };
@@ -6932,6 +7069,172 @@ export interface operations {
                         isReturned: boolean;
                         /** @description Not returned and past its due date */
                         overdue: boolean;
+                        /**
+                         * Format: int64
+                         * @description How many times the loan was renewed (0 when borrowed)
+                         */
+                        renewalCount: number;
+                    };
+                };
+            };
+            /** @description Invalid request (VALIDATION_FAILED) */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large (PAYLOAD_TOO_LARGE) */
+            413: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded (RATE_LIMITED) */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postBorrowsByIdRenew: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: int64 */
+                        id: number;
+                        book: {
+                            /** Format: int64 */
+                            id: number;
+                            title: string;
+                            genre: string | null;
+                            author: {
+                                /** Format: int64 */
+                                id: number;
+                                name: string;
+                            };
+                        };
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601, UTC
+                         */
+                        borrowedAt: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601, UTC
+                         */
+                        dueAt: string;
+                        returnedAt: string | null;
+                        isReturned: boolean;
+                        /** @description Not returned and past its due date */
+                        overdue: boolean;
+                        /**
+                         * Format: int64
+                         * @description How many times the loan was renewed (0 when borrowed)
+                         */
+                        renewalCount: number;
                     };
                 };
             };
@@ -7088,6 +7391,11 @@ export interface operations {
                         isReturned: boolean;
                         /** @description Not returned and past its due date */
                         overdue: boolean;
+                        /**
+                         * Format: int64
+                         * @description How many times the loan was renewed (0 when borrowed)
+                         */
+                        renewalCount: number;
                     };
                 };
             };
@@ -7208,6 +7516,754 @@ export interface operations {
             };
         };
     };
+    postBooksByIdHolds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 3,
+                     *       "book": {
+                     *         "id": 42,
+                     *         "title": "The Hobbit",
+                     *         "author": {
+                     *           "id": 7,
+                     *           "name": "J. R. R. Tolkien"
+                     *         }
+                     *       },
+                     *       "user": {
+                     *         "id": 5,
+                     *         "username": "bilbo"
+                     *       },
+                     *       "status": "waiting",
+                     *       "position": 1,
+                     *       "createdAt": "2026-12-01T10:00:00.000Z",
+                     *       "readyAt": null,
+                     *       "pickupBy": null,
+                     *       "endedAt": null
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: int64 */
+                        id: number;
+                        book: {
+                            /** Format: int64 */
+                            id: number;
+                            title: string;
+                            author: {
+                                /** Format: int64 */
+                                id: number;
+                                name: string;
+                            };
+                        };
+                        user: {
+                            /** Format: int64 */
+                            id: number;
+                            username: string | null;
+                        };
+                        /**
+                         * @description waiting in the queue; ready on the hold shelf until pickupBy; fulfilled (borrowed), cancelled or expired
+                         * @enum {string}
+                         */
+                        status: "waiting" | "ready" | "fulfilled" | "cancelled" | "expired";
+                        /** @description 1-based place among the book's waiting holds; null unless waiting */
+                        position: number | null;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601, UTC
+                         */
+                        createdAt: string;
+                        /** @description When a copy was put on the hold shelf for it */
+                        readyAt: string | null;
+                        /** @description readyAt + HOLD_PICKUP_DAYS: borrow it before then */
+                        pickupBy: string | null;
+                        /** @description When it was fulfilled, cancelled or expired */
+                        endedAt: string | null;
+                    };
+                };
+            };
+            /** @description Invalid request (VALIDATION_FAILED) */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (FORBIDDEN, EMAIL_NOT_VERIFIED) */
+            403: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large (PAYLOAD_TOO_LARGE) */
+            413: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded (RATE_LIMITED) */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getHolds: {
+        parameters: {
+            query?: {
+                page?: number;
+                pageSize?: number;
+                /** @description active: waiting or ready; one status; or all */
+                status?: "active" | "waiting" | "ready" | "fulfilled" | "cancelled" | "expired" | "all";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: int64 */
+                            id: number;
+                            book: {
+                                /** Format: int64 */
+                                id: number;
+                                title: string;
+                                author: {
+                                    /** Format: int64 */
+                                    id: number;
+                                    name: string;
+                                };
+                            };
+                            user: {
+                                /** Format: int64 */
+                                id: number;
+                                username: string | null;
+                            };
+                            /**
+                             * @description waiting in the queue; ready on the hold shelf until pickupBy; fulfilled (borrowed), cancelled or expired
+                             * @enum {string}
+                             */
+                            status: "waiting" | "ready" | "fulfilled" | "cancelled" | "expired";
+                            /** @description 1-based place among the book's waiting holds; null unless waiting */
+                            position: number | null;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601, UTC
+                             */
+                            createdAt: string;
+                            /** @description When a copy was put on the hold shelf for it */
+                            readyAt: string | null;
+                            /** @description readyAt + HOLD_PICKUP_DAYS: borrow it before then */
+                            pickupBy: string | null;
+                            /** @description When it was fulfilled, cancelled or expired */
+                            endedAt: string | null;
+                        }[];
+                        /** Format: int64 */
+                        page: number;
+                        /** Format: int32 */
+                        pageSize: number;
+                        /** Format: int64 */
+                        total: number;
+                        /** Format: int64 */
+                        totalPages: number;
+                    };
+                };
+            };
+            /** @description Invalid request (VALIDATION_FAILED) */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded (RATE_LIMITED) */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getHoldsById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 3,
+                     *       "book": {
+                     *         "id": 42,
+                     *         "title": "The Hobbit",
+                     *         "author": {
+                     *           "id": 7,
+                     *           "name": "J. R. R. Tolkien"
+                     *         }
+                     *       },
+                     *       "user": {
+                     *         "id": 5,
+                     *         "username": "bilbo"
+                     *       },
+                     *       "status": "waiting",
+                     *       "position": 1,
+                     *       "createdAt": "2026-12-01T10:00:00.000Z",
+                     *       "readyAt": null,
+                     *       "pickupBy": null,
+                     *       "endedAt": null
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: int64 */
+                        id: number;
+                        book: {
+                            /** Format: int64 */
+                            id: number;
+                            title: string;
+                            author: {
+                                /** Format: int64 */
+                                id: number;
+                                name: string;
+                            };
+                        };
+                        user: {
+                            /** Format: int64 */
+                            id: number;
+                            username: string | null;
+                        };
+                        /**
+                         * @description waiting in the queue; ready on the hold shelf until pickupBy; fulfilled (borrowed), cancelled or expired
+                         * @enum {string}
+                         */
+                        status: "waiting" | "ready" | "fulfilled" | "cancelled" | "expired";
+                        /** @description 1-based place among the book's waiting holds; null unless waiting */
+                        position: number | null;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601, UTC
+                         */
+                        createdAt: string;
+                        /** @description When a copy was put on the hold shelf for it */
+                        readyAt: string | null;
+                        /** @description readyAt + HOLD_PICKUP_DAYS: borrow it before then */
+                        pickupBy: string | null;
+                        /** @description When it was fulfilled, cancelled or expired */
+                        endedAt: string | null;
+                    };
+                };
+            };
+            /** @description Invalid request (VALIDATION_FAILED) */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded (RATE_LIMITED) */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteHoldsById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request (VALIDATION_FAILED) */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (NOT_FOUND) */
+            404: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large (PAYLOAD_TOO_LARGE) */
+            413: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded (RATE_LIMITED) */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAdminHolds: {
+        parameters: {
+            query?: {
+                page?: number;
+                pageSize?: number;
+                /** @description active: waiting or ready; one status; or all */
+                status?: "active" | "waiting" | "ready" | "fulfilled" | "cancelled" | "expired" | "all";
+                bookId?: number;
+                userId?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: int64 */
+                            id: number;
+                            book: {
+                                /** Format: int64 */
+                                id: number;
+                                title: string;
+                                author: {
+                                    /** Format: int64 */
+                                    id: number;
+                                    name: string;
+                                };
+                            };
+                            user: {
+                                /** Format: int64 */
+                                id: number;
+                                username: string | null;
+                            };
+                            /**
+                             * @description waiting in the queue; ready on the hold shelf until pickupBy; fulfilled (borrowed), cancelled or expired
+                             * @enum {string}
+                             */
+                            status: "waiting" | "ready" | "fulfilled" | "cancelled" | "expired";
+                            /** @description 1-based place among the book's waiting holds; null unless waiting */
+                            position: number | null;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601, UTC
+                             */
+                            createdAt: string;
+                            /** @description When a copy was put on the hold shelf for it */
+                            readyAt: string | null;
+                            /** @description readyAt + HOLD_PICKUP_DAYS: borrow it before then */
+                            pickupBy: string | null;
+                            /** @description When it was fulfilled, cancelled or expired */
+                            endedAt: string | null;
+                        }[];
+                        /** Format: int64 */
+                        page: number;
+                        /** Format: int32 */
+                        pageSize: number;
+                        /** Format: int64 */
+                        total: number;
+                        /** Format: int64 */
+                        totalPages: number;
+                    };
+                };
+            };
+            /** @description Invalid request (VALIDATION_FAILED) */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (FORBIDDEN, EMAIL_NOT_VERIFIED) */
+            403: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded (RATE_LIMITED) */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected failure (INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getAdminBooks: {
         parameters: {
             query?: {
@@ -7256,6 +8312,11 @@ export interface operations {
                             averageRating: number | null;
                             /** Format: int64 */
                             reviewCount: number;
+                            /**
+                             * Format: int64
+                             * @description Waiting holds: readers in the queue for a copy
+                             */
+                            holdCount: number;
                             /** Format: int64 */
                             ownerId: number;
                             /**
@@ -7433,6 +8494,11 @@ export interface operations {
                             isReturned: boolean;
                             /** @description Not returned and past its due date */
                             overdue: boolean;
+                            /**
+                             * Format: int64
+                             * @description How many times the loan was renewed (0 when borrowed)
+                             */
+                            renewalCount: number;
                             user: {
                                 /** Format: int64 */
                                 id: number;
