@@ -63,4 +63,12 @@ t.test('renewing a borrow', async (t) => {
     const again = await renew(loan.id)
     t.match(again.json(), { code: 'BOOK_ON_HOLD' })
   })
+
+  await t.test('statistics count renewals and holds placed', async (t) => {
+    const stats = (await app.inject({ url: '/api/stats', headers: admin.headers })).json()
+    t.ok(stats.renewalCount >= 3, 'two renewals of one loan, one of the overdue loan, perhaps the raced one')
+    t.equal(stats.holdsPlaced, 1)
+    const quiet = (await app.inject({ url: '/api/stats?from=2030-01-01&to=2030-02-01', headers: admin.headers })).json()
+    t.match(quiet, { renewalCount: 0, holdsPlaced: 0 })
+  })
 })

@@ -3,7 +3,9 @@ import { build, createBook, createUser } from '../../helpers/index.js'
 import { borrow, placeHold, shelf } from './fixtures.js'
 
 t.test('the holds queue', async (t) => {
-  const app = await build(t)
+  // Twenty placements queue on one book's row lock; on a busy shared machine the last can wait longer
+  // than the default 3 s the fail-fast budget allows.
+  const app = await build(t, { env: { DB_TIMEOUT_MS: '20000' } })
   const owner = await createUser(app)
   const admin = await createUser(app, { role: 'admin' })
   const book = await createBook(app, { ownerId: owner.id, copies: 1 })
