@@ -8757,6 +8757,16 @@ export interface operations {
                          * @description Borrows returned in the window
                          */
                         returnedCount: number;
+                        /**
+                         * Format: int64
+                         * @description Renewals of the borrows made in the window
+                         */
+                        renewalCount: number;
+                        /**
+                         * Format: int64
+                         * @description Holds placed in the window
+                         */
+                        holdsPlaced: number;
                         /** @description Most borrowed in the window; ties by id */
                         topBooks: {
                             book: {
