@@ -15,6 +15,7 @@ import favoritesModule from './modules/favorites/index.js'
 import filesModule from './modules/files/index.js'
 import healthRoutes from './modules/health/index.js'
 import noticesModule from './modules/notices/index.js'
+import holdsModule, { holdServices } from './modules/holds/index.js'
 import reviewsModule from './modules/reviews/index.js'
 import authPlugin from './plugins/auth.js'
 import configPlugin from './plugins/config.js'
@@ -121,10 +122,11 @@ export async function buildApp (config: Config, { loggerInstance, now }: BuildOp
   await app.register(metricsPlugin)
 
   await app.register(accountServices)
+  await app.register(holdServices)
   await app.register(healthRoutes)
   await app.register(resetPasswordPage)
   await app.register(noticesModule)
-  for (const featureModule of [accountsModule, booksModule, authorsModule, favoritesModule, reviewsModule, borrowsModule, adminModule, filesModule]) {
+  for (const featureModule of [accountsModule, booksModule, authorsModule, favoritesModule, reviewsModule, borrowsModule, holdsModule, adminModule, filesModule]) {
     await app.register(featureModule, { prefix: '/api' })
   }
 

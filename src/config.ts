@@ -45,6 +45,11 @@ export const ConfigSchema = Type.Object({
   // 0: no due-soon notices.
   DUE_SOON_DAYS: Type.Integer({ minimum: 0, maximum: 365, default: 2 }),
   NOTICE_INTERVAL_SECONDS: Seconds(300),
+  // Renewals and holds (README "Renewals", "Holds"): 0 renewals turns renewing off; 0 pickup days makes a
+  // ready hold expire at the next sweep.
+  MAX_RENEWALS: Type.Integer({ minimum: 0, maximum: 100, default: 2 }),
+  MAX_ACTIVE_HOLDS: Count(5),
+  HOLD_PICKUP_DAYS: Type.Integer({ minimum: 0, maximum: 365, default: 3 }),
   UPLOAD_DIR: Type.String({ minLength: 1, default: './var/uploads' }),
   MAX_UPLOAD_BYTES: Count(20971520),
   // Where file bytes live (README "Files"): the local disk under UPLOAD_DIR, or an S3-compatible bucket.

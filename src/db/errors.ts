@@ -15,6 +15,7 @@ const constraintProblems: Record<string, { code: ProblemCode, detail: string }> 
   PRIMARY: { code: 'CONFLICT', detail: 'This resource already exists' },
   reviews_user_book_unique: { code: 'ALREADY_REVIEWED', detail: 'You have already reviewed this book' },
   borrows_one_open_per_user_book: { code: 'ALREADY_BORROWED', detail: 'You already have this book on loan' },
+  holds_one_active_per_user_book: { code: 'ALREADY_ON_HOLD', detail: 'You already have an active hold on this book' },
   books_copies_balance: { code: 'COPIES_OUT_OF_RANGE', detail: 'The copies would not add up' },
   books_author_id_authors_id_fk: { code: 'AUTHOR_HAS_BOOKS', detail: 'Books (deleted ones included) still reference this author' }
 }

@@ -93,6 +93,7 @@ export default fp(async function docsPlugin (app) {
         { name: 'Favorites', description: 'A user’s favourite books' },
         { name: 'Reviews', description: 'Ratings and comments' },
         { name: 'Borrows', description: 'Borrowing and returning copies' },
+        { name: 'Holds', description: 'Reservations: a queue per book and the hold shelf' },
         { name: 'Admin', description: 'Administration and statistics' },
         { name: 'Files', description: 'Shared PDF files' }
       ],

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import { Resend } from 'resend'
+import type { Database } from '../db/client.js'
 import type { Transaction } from '../db/query-helpers.js'
 import type { OutboxStatus } from '../db/schema/index.js'
 import type { Pagination } from '../schemas/common.js'
@@ -16,9 +17,9 @@ export type QueueMail = (to: string, email: Omit<MailMessage, 'to'>) => Promise<
 export interface Mailer {
   /**
    * Runs `work` in a transaction whose emails commit with it (or not at all); the sender is woken
-   * once it has committed.
+   * once it has committed. On `db` when given (a connection the caller holds a lock on), else the pool.
    */
-  transaction: <T>(work: (tx: Transaction, queue: QueueMail) => Promise<T>) => Promise<T>
+  transaction: <T>(work: (tx: Transaction, queue: QueueMail) => Promise<T>, db?: Database) => Promise<T>
   /** Resolves once nothing is due and nothing is in flight (mail waiting to be retried later is not due). */
   idle: () => Promise<void>
   /** How many emails are in each status (for /ready and metrics). */
@@ -53,9 +54,9 @@ export default fp(async function mailPlugin (app) {
     leaseMs: MAIL_LEASE_SECONDS * 1000
   })
   app.decorate('mailer', {
-    async transaction (work) {
+    async transaction (work, db = app.db) {
       let queued = false
-      const result = await app.db.transaction(async (tx) => await work(tx, async (to, email) => {
+      const result = await db.transaction(async (tx) => await work(tx, async (to, email) => {
         await insertOutboxRow(tx, { to, ...email })
         queued = true
       }))

@@ -3,7 +3,7 @@ import t from 'tap'
 import { migrateDatabase } from '../../src/db/migrate.js'
 import { createTestDatabase } from '../helpers/index.js'
 
-const tables = ['authors', 'book_totals', 'books', 'borrows', 'email_outbox', 'email_tokens', 'favorites', 'files', 'idempotency_keys', 'login_failures', 'notices', 'refresh_tokens', 'reviews', 'revoked_access_tokens', 'users']
+const tables = ['authors', 'book_totals', 'books', 'borrows', 'email_outbox', 'email_tokens', 'favorites', 'files', 'holds', 'idempotency_keys', 'login_failures', 'notices', 'refresh_tokens', 'reviews', 'revoked_access_tokens', 'users']
 
 t.test('migrations create the schema from empty, and a re-run is a no-op', async (t) => {
   const url = await createTestDatabase(t)

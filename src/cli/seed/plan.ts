@@ -212,15 +212,24 @@ export function planBorrows (random: Random, frame: Frame, planned: PlannedBook[
   return { ...plan, order, openCount }
 }
 
+/**
+ * Some loans were renewed: one in 7 once, one in 29 twice (the MAX_RENEWALS default), each renewal
+ * adding LOAN_DAYS to the due date. Taken from the borrow's index, so the random stream (and with it
+ * the rest of a seeded run) stays as it was; renewals move no copy.
+ */
+const renewalsOf = (index: number) => index % 29 === 0 ? 2 : index % 7 === 0 ? 1 : 0
+
 export function borrowRow (plan: BorrowPlan, position: number, loanDays: number): typeof borrows.$inferInsert {
   const index = plan.order[position] ?? 0
   const borrowedAt = plan.borrowedAt[index] ?? 0
   const returnedAt = plan.returnedAt[index] ?? Number.NaN
+  const renewalCount = renewalsOf(index)
   return {
     userId: plan.userId[index] ?? 0,
     bookId: plan.bookId[index] ?? 0,
     borrowedAt: new Date(borrowedAt),
-    dueAt: new Date(borrowedAt + loanDays * day),
-    returnedAt: Number.isNaN(returnedAt) ? null : new Date(returnedAt)
+    dueAt: new Date(borrowedAt + (1 + renewalCount) * loanDays * day),
+    returnedAt: Number.isNaN(returnedAt) ? null : new Date(returnedAt),
+    renewalCount
   }
 }

@@ -22,6 +22,12 @@ export const books = mysqlTable('books', {
   availableCopies: int({ unsigned: true }).notNull().default(1),
   // Copies out on loan: moved by borrow and return in the same transaction as the borrow row.
   borrowedCopies: int({ unsigned: true }).notNull().default(0),
+  // Copies on the hold shelf, kept for the holder of a ready hold: moved in the transactions that
+  // make a hold ready, fulfil it, cancel it or let it expire.
+  heldCopies: int({ unsigned: true }).notNull().default(0),
+  // Waiting holds of the book (the `holdCount` of every Books view), kept by triggers on `holds` in the
+  // writing statement's transaction, so the lists read a column rather than count a queue per book.
+  holdCount: int({ unsigned: true }).notNull().default(0),
   // Copies an admin took off the shelf (lost, in repair).
   setAsideCopies: int({ unsigned: true }).notNull().default(0),
   // Review aggregates, kept in the same transaction as each review write so lists can sort by rating.
@@ -69,7 +75,7 @@ export const books = mysqlTable('books', {
   index('books_owner_rating_asc_idx').on(table.ownerId, table.deletedAt, table.ratingAscKey, table.id),
   foreignKey({ name: 'books_author_name_fk', columns: [table.authorId, table.authorName], foreignColumns: [authors.id, authors.name] })
     .onUpdate('cascade').onDelete('restrict'),
-  check('books_copies_balance', sql`${table.availableCopies} + ${table.borrowedCopies} + ${table.setAsideCopies} = ${table.totalCopies}`),
+  check('books_copies_balance', sql`${table.availableCopies} + ${table.borrowedCopies} + ${table.heldCopies} + ${table.setAsideCopies} = ${table.totalCopies}`),
   check('books_review_count_consistent', sql`${table.ratingSum} between ${table.reviewCount} and 5 * ${table.reviewCount}`),
   check('books_isbn_digits', sql`${table.isbn} regexp '^97[89][0-9]{10}$'`),
   check('books_publication_year_range', sql`${table.publicationYear} between -3000 and 9999`)

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { check, index, mysqlTable, uniqueIndex } from 'drizzle-orm/mysql-core'
+import { check, index, mysqlTable, tinyint, uniqueIndex } from 'drizzle-orm/mysql-core'
 import { books } from './books.js'
 import { createdAt, id, instant, ref } from './columns.js'
 import { users } from './users.js'
@@ -11,6 +11,8 @@ export const borrows = mysqlTable('borrows', {
   borrowedAt: instant().notNull(),
   dueAt: instant().notNull(),
   returnedAt: instant(),
+  // How many times the loan was extended (POST /api/borrows/:id/renew), up to MAX_RENEWALS.
+  renewalCount: tinyint({ unsigned: true }).notNull().default(0),
   // The book while the borrow is open, NULL once returned: with the user, a unique key that allows
   // one open borrow per user and book, and any number of returned ones.
   openBookId: ref().generatedAlwaysAs(sql`if(returned_at is null, book_id, null)`, { mode: 'stored' }),

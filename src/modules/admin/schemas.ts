@@ -69,6 +69,8 @@ export const StatsSchema = Type.Object({
   }, { additionalProperties: false, description: 'The window asked for; null ends are open (all time)' }),
   borrowCount: Type.Integer({ minimum: 0, description: 'Borrows made in the window' }),
   returnedCount: Type.Integer({ minimum: 0, description: 'Borrows returned in the window' }),
+  renewalCount: Type.Integer({ minimum: 0, description: 'Renewals of the borrows made in the window' }),
+  holdsPlaced: Type.Integer({ minimum: 0, description: 'Holds placed in the window' }),
   topBooks: Type.Array(Type.Object({
     book: Type.Object({ id: Id, title: Type.String({ maxLength: 255 }) }, { additionalProperties: false }),
     author: Type.Object({ id: Id, name: Type.String({ maxLength: 200 }) }, { additionalProperties: false }),

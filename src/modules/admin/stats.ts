@@ -1,5 +1,5 @@
 import { and, asc, count, desc, eq, gt, gte, isNotNull, lt, sql, type AnyColumn, type SQL } from 'drizzle-orm'
-import { authors, books, borrows, users } from '../../db/schema/index.js'
+import { authors, books, borrows, holds, users } from '../../db/schema/index.js'
 import type { Executor } from '../../db/query-helpers.js'
 import type { Window } from '../../schemas/instants.js'
 import type { Stats } from './schemas.js'
@@ -106,13 +106,26 @@ async function windowFigures (db: Executor, window: Window, limit: number): Prom
 }
 
 /**
+ * Renewals and holds of a window: the renewals of the borrows made in it (a borrow carries its count,
+ * not a row per renewal) and the holds placed in it (the `created_at` index of `holds`).
+ */
+async function circulationFigures (db: Executor, window: Window) {
+  const [[renewed], [placed]] = await Promise.all([
+    db.select({ total: sql<string | null>`sum(${borrows.renewalCount})` }).from(borrows).where(within(borrows.borrowedAt, window)),
+    db.select({ total: count() }).from(holds).where(within(holds.createdAt, window))
+  ])
+  return { renewalCount: Number(renewed?.total ?? 0), holdsPlaced: placed?.total ?? 0 }
+}
+
+/**
  * The borrowing statistics of a window: all time from maintained totals, a window from its own rows
  * (see the README on why daily rollups would not be smaller than the rows at this density).
  */
 export async function borrowStats (db: Executor, window: Window, limit: number): Promise<Stats> {
-  const figures = window.from === undefined && window.to === undefined
-    ? await allTimeFigures(db, limit)
-    : await windowFigures(db, window, limit)
+  const [figures, circulation] = await Promise.all([
+    window.from === undefined && window.to === undefined ? allTimeFigures(db, limit) : windowFigures(db, window, limit),
+    circulationFigures(db, window)
+  ])
   const sampleSize = figures.returnedCount
   const seconds = sampleSize === 0 ? null : Math.round(figures.returnedSeconds / sampleSize)
   return {
@@ -122,6 +135,7 @@ export async function borrowStats (db: Executor, window: Window, limit: number):
     },
     borrowCount: figures.borrowCount,
     returnedCount: sampleSize,
+    ...circulation,
     topBooks: figures.topBooks.map((row) => ({
       book: { id: row.bookId, title: row.title },
       author: { id: row.authorId, name: row.authorName },

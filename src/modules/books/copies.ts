@@ -1,34 +1,38 @@
 import { ApiError } from '../../lib/problem.js'
 
-/** A book's copies: `available + borrowed + setAside = total`, always (a CHECK in the database too). */
+/** A book's copies: `available + borrowed + held + setAside = total`, always (a CHECK in the database too). */
 interface CopyState {
   totalCopies: number
   availableCopies: number
   borrowedCopies: number
+  heldCopies: number
   setAsideCopies: number
 }
 
 /**
  * The copy counts after a change of `totalCopies` and/or (admins) `availableCopies`, keeping
- * `available + borrowed + setAside = total`. Throws the contract's 409s when the change cannot fit.
+ * `available + borrowed + held + setAside = total`. The copies on loan and those on the hold shelf
+ * (kept for a ready hold) are out of an editor's reach. Throws the contract's 409s when the change
+ * cannot fit.
  */
 function nextCopies (current: CopyState, totalCopies: number | undefined, availableCopies: number | undefined): CopyState {
   const total = totalCopies ?? current.totalCopies
-  const borrowed = current.borrowedCopies
-  if (total < borrowed) {
-    throw new ApiError('COPIES_BELOW_BORROWED', `totalCopies cannot go below the ${borrowed} copies out on loan`)
+  const { borrowedCopies: borrowed, heldCopies: held } = current
+  const committed = borrowed + held
+  if (total < committed) {
+    throw new ApiError('COPIES_BELOW_BORROWED', `totalCopies cannot go below the ${committed} copies out on loan or on the hold shelf`)
   }
   if (availableCopies !== undefined) {
-    if (availableCopies < 0 || availableCopies > total - borrowed) {
-      throw new ApiError('COPIES_OUT_OF_RANGE', `availableCopies must be between 0 and ${total - borrowed} (totalCopies − copies on loan)`)
+    if (availableCopies < 0 || availableCopies > total - committed) {
+      throw new ApiError('COPIES_OUT_OF_RANGE', `availableCopies must be between 0 and ${total - committed} (totalCopies − copies on loan or on the hold shelf)`)
     }
-    return { totalCopies: total, availableCopies, borrowedCopies: borrowed, setAsideCopies: total - borrowed - availableCopies }
+    return { totalCopies: total, availableCopies, borrowedCopies: borrowed, heldCopies: held, setAsideCopies: total - committed - availableCopies }
   }
   // Copies added or removed go onto or come off the shelf; when the shelf runs out, off the set-aside ones.
   const available = current.availableCopies + (total - current.totalCopies)
   return available >= 0
-    ? { totalCopies: total, availableCopies: available, borrowedCopies: borrowed, setAsideCopies: current.setAsideCopies }
-    : { totalCopies: total, availableCopies: 0, borrowedCopies: borrowed, setAsideCopies: total - borrowed }
+    ? { totalCopies: total, availableCopies: available, borrowedCopies: borrowed, heldCopies: held, setAsideCopies: current.setAsideCopies }
+    : { totalCopies: total, availableCopies: 0, borrowedCopies: borrowed, heldCopies: held, setAsideCopies: total - committed }
 }
 
 /** The copy columns a change of `totalCopies` and/or `availableCopies` sets; none when it names neither. */

@@ -43,12 +43,13 @@ function checkAuthorChoice (body: { authorId?: number | undefined, author?: stri
 }
 
 const booksModule: FastifyPluginAsyncTypebox = async (app) => {
+  const shelfRules = { pickupDays: app.config.HOLD_PICKUP_DAYS }
   const readBook = prepareBookRead(app.db)
 
   /** A PUT or PATCH, conditional on `If-Match`; answers the book as it now is, with its new ETag. */
   async function updateAndShow (id: number, request: FastifyRequest, reply: FastifyReply, author: string | undefined, changes: BookChanges) {
     const ifMatch = ifMatchCondition(app.db, request.headers['if-match'])
-    await withAuthorNameLock(app.db, app.pool, author, (db) => updateBook(db, id, changes, request.auth, ifMatch))
+    await withAuthorNameLock(app.db, app.pool, author, (db) => updateBook(db, app.mailer, id, changes, request.auth, shelfRules, ifMatch))
     const { book, etag } = await readBook(id)
     reply.header('etag', etag)
     return book
@@ -173,13 +174,13 @@ const booksModule: FastifyPluginAsyncTypebox = async (app) => {
     config: { auth: 'bearer', errors: { 403: ['FORBIDDEN'], 404: ['NOT_FOUND'], 409: ['BOOK_HAS_ACTIVE_BORROWS'], 412: ['PRECONDITION_FAILED'] } },
     schema: {
       summary: 'Soft-delete a book (owner or admin); refused while copies are on loan',
-      description: ifMatchNote,
+      description: `Its active holds are cancelled and their holders emailed. 409 BOOK_HAS_ACTIVE_BORROWS while copies are out on loan. ${ifMatchNote}`,
       tags: ['Books'],
       params: IdParams,
       response: { 204: NoContent }
     }
   }, async (request, reply) => {
-    await softDeleteBook(app.db, request.params.id, request.auth, ifMatchCondition(app.db, request.headers['if-match']))
+    await softDeleteBook(app.mailer, request.params.id, request.auth, ifMatchCondition(app.db, request.headers['if-match']))
     return reply.code(204).send(null)
   })
 

@@ -5,7 +5,9 @@ import { connectedDrizzle, type Database } from '../../db/client.js'
 import type { Executor } from '../../db/query-helpers.js'
 import { authors, books } from '../../db/schema/index.js'
 import { ApiError, forbidden, notFound } from '../../lib/problem.js'
+import type { Mailer } from '../../plugins/mail.js'
 import { activeBook, bookIsActive, bookViewColumns, ownsOrAdmin, selectBookViews, toBookView, type BookView, type Caller } from '../catalogue/index.js'
+import { cancelHoldsOfBook, lockBookCopies, promoteWaitingHolds, type ShelfRules } from '../holds/index.js'
 import { copyChanges } from './copies.js'
 
 /** One book as the API shows it, or `undefined` (a soft-deleted one too, unless `includeDeleted`). */
@@ -124,19 +126,14 @@ const preconditionFailed = () => new ApiError('PRECONDITION_FAILED', 'The book h
 
 /**
  * Applies a PUT/PATCH under a row lock (SELECT … FOR UPDATE), so a borrow or return racing with it
- * waits and the copy accounting is computed from the counts it will actually change. `ifMatch` (see
- * etag.ts) is part of the UPDATE's WHERE: when it no longer holds nothing is written → 412.
+ * waits and the copy accounting is computed from the counts it will actually change. Copies it puts
+ * on the shelf go to the hold shelf while holds wait, in the same transaction. `ifMatch` (see etag.ts)
+ * is part of the UPDATE's WHERE: when it no longer holds nothing is written → 412.
  */
-export async function updateBook (db: Database, id: number, changes: BookChanges, caller: Caller, ifMatch?: SQL): Promise<void> {
-  await db.transaction(async (tx) => {
-    const [current] = await tx.select({
-      ownerId: books.ownerId,
-      totalCopies: books.totalCopies,
-      availableCopies: books.availableCopies,
-      borrowedCopies: books.borrowedCopies,
-      setAsideCopies: books.setAsideCopies
-    }).from(books).where(activeBook(id)).for('update')
-    if (current === undefined) throw notFound('Book')
+export async function updateBook (db: Database, mailer: Mailer, id: number, changes: BookChanges, caller: Caller, rules: ShelfRules, ifMatch?: SQL): Promise<void> {
+  await mailer.transaction(async (tx, queue) => {
+    const current = await lockBookCopies(tx, id)
+    if (current === undefined || current.deletedAt !== null) throw notFound('Book')
     if (!ownsOrAdmin(caller, current.ownerId)) throw forbidden('Only the owner of the book or an admin may change it')
     if (changes.availableCopies !== undefined && caller.role !== 'admin') throw forbidden('Only an admin may set availableCopies')
 
@@ -147,33 +144,30 @@ export async function updateBook (db: Database, id: number, changes: BookChanges
       : { authorId: await resolveAuthor(tx, { authorId, author }) }
     const [result] = await tx.update(books).set({ ...described, ...copyColumns, ...newAuthorId }).where(and(eq(books.id, id), ifMatch))
     if (result.affectedRows === 0) throw preconditionFailed()
-  })
-}
-
-/** Who owns an active book, or 404. */
-async function requireActiveBook (db: Executor, id: number) {
-  const [book] = await db.select({ ownerId: books.ownerId }).from(books).where(activeBook(id))
-  if (book === undefined) throw notFound('Book')
-  return book
+    await promoteWaitingHolds(tx, queue, id, rules)
+  }, db)
 }
 
 /**
- * Soft delete in one conditional UPDATE: it only happens while no copy is out on loan (and `ifMatch`
- * holds). When it does not happen, the reason is looked up afterwards.
+ * Soft delete in one transaction under the book's row lock: it only happens while no copy is out on
+ * loan (and `ifMatch` holds), and cancels the book's active holds, telling their holders.
  */
-export async function softDeleteBook (db: Database, id: number, caller: Caller, ifMatch?: SQL): Promise<void> {
-  const book = await requireActiveBook(db, id)
-  if (!ownsOrAdmin(caller, book.ownerId)) throw forbidden('Only the owner of the book or an admin may delete it')
-  const [result] = await db.update(books)
-    .set({ deletedAt: new Date() })
-    .where(and(activeBook(id), eq(books.borrowedCopies, 0), ifMatch))
-  if (result.affectedRows === 1) return
-  await requireActiveBook(db, id)
-  if (ifMatch !== undefined) {
-    const [unchanged] = await db.select({ id: books.id }).from(books).where(and(activeBook(id), ifMatch))
-    if (unchanged === undefined) throw preconditionFailed()
-  }
-  throw new ApiError('BOOK_HAS_ACTIVE_BORROWS', 'The book has copies out on loan; it can be deleted once they are returned')
+export async function softDeleteBook (mailer: Mailer, id: number, caller: Caller, ifMatch?: SQL): Promise<void> {
+  await mailer.transaction(async (tx, queue) => {
+    const book = await lockBookCopies(tx, id)
+    if (book === undefined || book.deletedAt !== null) throw notFound('Book')
+    if (!ownsOrAdmin(caller, book.ownerId)) throw forbidden('Only the owner of the book or an admin may delete it')
+    if (ifMatch !== undefined) {
+      const [unchanged] = await tx.select({ id: books.id }).from(books).where(and(eq(books.id, id), ifMatch))
+      if (unchanged === undefined) throw preconditionFailed()
+    }
+    if (book.borrowedCopies > 0) {
+      throw new ApiError('BOOK_HAS_ACTIVE_BORROWS', 'The book has copies out on loan; it can be deleted once they are returned')
+    }
+    const now = new Date()
+    await cancelHoldsOfBook(tx, queue, id, book.title, now)
+    await tx.update(books).set({ deletedAt: now }).where(eq(books.id, id))
+  })
 }
 
 /** Undoes a soft delete (idempotent on an active book); the ISBN's unique key answers ISBN_TAKEN. */

@@ -6,6 +6,7 @@ import { IdParams, Page, pageOf } from '../../schemas/common.js'
 import { parseWindow } from '../../schemas/instants.js'
 import type { ErrorCodes } from '../../schemas/problems.js'
 import { borrowBook, findBorrowView, findBorrowViewFor, findOpenBorrowId, listBorrows, returnBorrow, toBorrowView } from './repository.js'
+import { renewBorrow } from './renewal.js'
 import { BorrowBody, BorrowHistoryQuery, BorrowSchema } from './schemas.js'
 
 const tags = ['Borrows']
@@ -15,6 +16,8 @@ const returnErrors: ErrorCodes = { 404: ['NOT_FOUND'], 409: ['ALREADY_RETURNED']
 /** Borrowing and returning copies, and the caller's borrow history. */
 const borrowsModule: FastifyPluginAsyncTypebox = async (app) => {
   const rules = { maxOpenBorrows: app.config.MAX_OPEN_BORROWS, loanDays: app.config.LOAN_DAYS }
+  const renewalRules = { maxRenewals: app.config.MAX_RENEWALS, loanDays: app.config.LOAN_DAYS }
+  const shelfRules = { pickupDays: app.config.HOLD_PICKUP_DAYS }
   const rateLimitNote = `At most ${app.config.BORROW_RATE_LIMIT_PER_HOUR} borrow requests an hour per user, over both borrow routes, refused ones included (429 RATE_LIMITED).`
 
   /** The borrow as answered, read in the transaction that made the change and recorded for a retry there. */
@@ -34,7 +37,7 @@ const borrowsModule: FastifyPluginAsyncTypebox = async (app) => {
     })
 
   const returnAndShow = async (request: FastifyRequest, borrowId: number) =>
-    await returnBorrow(app.db, borrowId, request.auth, (tx) => answerWith(request, tx, borrowId))
+    await returnBorrow(app.db, app.mailer, borrowId, request.auth, shelfRules, (tx) => answerWith(request, tx, borrowId))
 
   app.post('/borrows', {
     config: { auth: 'verified', limit: 'borrow', idempotent: true, errors: borrowErrors },
@@ -87,6 +90,17 @@ const borrowsModule: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: BorrowSchema }
     }
   }, async (request) => await returnAndShow(request, request.params.id))
+
+  app.post('/borrows/:id/renew', {
+    config: { auth: 'bearer', idempotent: true, errors: { 404: ['NOT_FOUND'], 409: ['ALREADY_RETURNED', 'RENEWAL_LIMIT_REACHED', 'BOOK_ON_HOLD'] } },
+    schema: {
+      summary: 'Renew a borrow',
+      description: `By its borrower or an admin; another user's borrow is 404. dueAt becomes the later of now and the current dueAt, plus LOAN_DAYS (${app.config.LOAN_DAYS}), and renewalCount goes up by one. 409 ALREADY_RETURNED for a returned borrow, RENEWAL_LIMIT_REACHED after MAX_RENEWALS (${app.config.MAX_RENEWALS}) renewals, BOOK_ON_HOLD while someone waits for the book.`,
+      tags,
+      params: IdParams,
+      response: { 200: BorrowSchema }
+    }
+  }, async (request) => await renewBorrow(app.db, request.params.id, request.auth, renewalRules, (tx) => answerWith(request, tx, request.params.id)))
 
   app.post('/books/:id/return', {
     config: { auth: 'verified', idempotent: true, errors: returnErrors },

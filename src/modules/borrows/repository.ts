@@ -3,9 +3,11 @@ import type { Database } from '../../db/client.js'
 import { affectedRows, containsPattern, retryOnDeadlock, type Executor, type Transaction } from '../../db/query-helpers.js'
 import { authors, books, borrows, users } from '../../db/schema/index.js'
 import { ApiError, notFound } from '../../lib/problem.js'
+import type { Mailer } from '../../plugins/mail.js'
 import { pageOffset, type Pagination } from '../../schemas/common.js'
 import type { Window } from '../../schemas/instants.js'
 import { activeBook, activeBookExists, ownsOrAdmin, type Caller } from '../catalogue/index.js'
+import { fulfilReadyHold, lockBookCopies, promoteWaitingHolds, type ShelfRules } from '../holds/index.js'
 import type { BorrowStatus, BorrowView } from './schemas.js'
 
 /** The columns of a `BorrowView`: select from `borrows` inner-joined with `books` and `authors`. */
@@ -18,7 +20,8 @@ export const borrowViewColumns = {
   authorName: authors.name,
   borrowedAt: borrows.borrowedAt,
   dueAt: borrows.dueAt,
-  returnedAt: borrows.returnedAt
+  returnedAt: borrows.returnedAt,
+  renewalCount: borrows.renewalCount
 }
 
 /** `borrows` ⋈ `books` ⋈ `authors`, selecting `borrowViewColumns`. */
@@ -36,7 +39,8 @@ export function toBorrowView (row: BorrowViewRow, now = new Date()): BorrowView 
     dueAt: row.dueAt.toISOString(),
     returnedAt: row.returnedAt === null ? null : row.returnedAt.toISOString(),
     isReturned: row.returnedAt !== null,
-    overdue: row.returnedAt === null && row.dueAt < now
+    overdue: row.returnedAt === null && row.dueAt < now,
+    renewalCount: row.renewalCount
   }
 }
 
@@ -59,16 +63,19 @@ export interface BorrowRules {
 
 /**
  * Borrows a copy in one transaction. The user's row is locked first, so one user's borrows run one
- * at a time and the open-borrow count cannot be raced; the copy is taken by a conditional UPDATE
- * (the database refuses to go below zero); the unique key on (user, open book) refuses a second open
- * borrow of the same book, rolling the copy back with the transaction. `answer` makes the reply inside
- * the transaction, so an idempotent request's stored answer commits with the borrow.
+ * at a time and the open-borrow count cannot be raced; then the book's, so the hold shelf and the
+ * queue cannot change under it. A ready hold of the caller's on the book is fulfilled, its copy moving
+ * from the hold shelf to the loans; otherwise the copy is taken from the shelf by a conditional UPDATE
+ * (the database refuses to go below zero; copies on the hold shelf are not on it). The unique key on
+ * (user, open book) refuses a second open borrow of the same book, rolling the copy back. `answer`
+ * makes the reply inside the transaction, so an idempotent request's stored answer commits with the borrow.
  */
 export async function borrowBook<T> (db: Database, userId: number, bookId: number, { maxOpenBorrows, loanDays }: BorrowRules, answer: (tx: Transaction, borrowId: number) => Promise<T>): Promise<T> {
   if (!await activeBookExists(db, bookId)) throw notFound('Book')
   return await retryOnDeadlock(() => db.transaction(async (tx) => {
     await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('update')
-    // The first plain read of the transaction, so its snapshot is taken after the lock was granted.
+    await lockBookCopies(tx, bookId)
+    // The first plain read of the transaction, so its snapshot is taken after the locks were granted.
     const [open] = await tx.select({
       total: count(),
       sameBook: sql<string | number | null>`sum(${borrows.bookId} = ${bookId})`
@@ -77,14 +84,8 @@ export async function borrowBook<T> (db: Database, userId: number, bookId: numbe
     if ((open?.total ?? 0) >= maxOpenBorrows) {
       throw new ApiError('BORROW_LIMIT_REACHED', `You may have at most ${maxOpenBorrows} books on loan at once; return one first`)
     }
-    const taken = await tx.update(books)
-      .set({ availableCopies: sql`${books.availableCopies} - 1`, borrowedCopies: sql`${books.borrowedCopies} + 1` })
-      .where(and(activeBook(bookId), sql`${books.availableCopies} > 0`))
-    if (affectedRows(taken) === 0) {
-      if (!await activeBookExists(tx, bookId)) throw notFound('Book')
-      throw new ApiError('NO_COPIES_AVAILABLE', 'No copy of this book is on the shelf right now')
-    }
     const borrowedAt = new Date()
+    if (!await fulfilReadyHold(tx, userId, bookId, borrowedAt)) await takeFromShelf(tx, bookId)
     const dueAt = new Date(borrowedAt.getTime() + loanDays * 86_400_000)
     const [row] = await tx.insert(borrows).values({ userId, bookId, borrowedAt, dueAt }).$returningId()
     if (row === undefined) throw new Error('borrow insert returned no id')
@@ -92,25 +93,40 @@ export async function borrowBook<T> (db: Database, userId: number, bookId: numbe
   }))
 }
 
+async function takeFromShelf (tx: Transaction, bookId: number): Promise<void> {
+  const taken = await tx.update(books)
+    .set({ availableCopies: sql`${books.availableCopies} - 1`, borrowedCopies: sql`${books.borrowedCopies} + 1` })
+    .where(and(activeBook(bookId), sql`${books.availableCopies} > 0`))
+  if (affectedRows(taken) === 0) {
+    if (!await activeBookExists(tx, bookId)) throw notFound('Book')
+    throw new ApiError('NO_COPIES_AVAILABLE', 'No copy of this book is on the shelf right now')
+  }
+}
+
 /**
- * Returns a borrow (by its borrower, or any admin) in one transaction: the conditional UPDATE marks it returned only while it is
- * open (a second, concurrent return finds no row), then the copy goes back on the shelf.
- * Someone else's borrow is not found, so its existence does not leak. `answer` makes the reply inside the
- * transaction (as borrowBook's does), so what a retry replays commits with the change.
+ * Returns a borrow (by its borrower, or any admin) in one transaction that locks the book's row first:
+ * the conditional UPDATE marks it returned only while it is open (a second, concurrent return finds no
+ * row), then the copy goes back on the shelf, and on to the hold shelf when someone waits for it (their
+ * email is queued in the same transaction). Someone else's borrow is not found, so its existence does
+ * not leak. `answer` makes the reply inside the transaction (as borrowBook's does), so what a retry
+ * replays commits with the change.
  */
-export async function returnBorrow<T> (db: Database, borrowId: number, caller: Caller, answer: (tx: Transaction) => Promise<T>): Promise<T> {
+export async function returnBorrow<T> (db: Database, mailer: Mailer, borrowId: number, caller: Caller, rules: ShelfRules, answer: (tx: Transaction) => Promise<T>): Promise<T> {
   const [borrow] = await db.select({ userId: borrows.userId, bookId: borrows.bookId, returnedAt: borrows.returnedAt })
     .from(borrows).where(eq(borrows.id, borrowId))
   if (borrow === undefined || !ownsOrAdmin(caller, borrow.userId)) throw notFound('Borrow')
   const alreadyReturned = () => new ApiError('ALREADY_RETURNED', 'This borrow has already been returned')
   if (borrow.returnedAt !== null) throw alreadyReturned()
-  return await retryOnDeadlock(() => db.transaction(async (tx) => {
-    const marked = await tx.update(borrows).set({ returnedAt: new Date() })
+  return await retryOnDeadlock(() => mailer.transaction(async (tx, queue) => {
+    await lockBookCopies(tx, borrow.bookId)
+    const now = new Date()
+    const marked = await tx.update(borrows).set({ returnedAt: now })
       .where(and(eq(borrows.id, borrowId), isNull(borrows.returnedAt)))
     if (affectedRows(marked) === 0) throw alreadyReturned()
     await tx.update(books)
       .set({ availableCopies: sql`${books.availableCopies} + 1`, borrowedCopies: sql`${books.borrowedCopies} - 1` })
       .where(eq(books.id, borrow.bookId))
+    await promoteWaitingHolds(tx, queue, borrow.bookId, rules, now)
     return await answer(tx)
   }))
 }

@@ -21,7 +21,8 @@ export const BorrowSchema = Type.Object({
   dueAt: Timestamp,
   returnedAt: Type.Union([Timestamp, Type.Null()]),
   isReturned: Type.Boolean(),
-  overdue: Type.Boolean({ description: 'Not returned and past its due date' })
+  overdue: Type.Boolean({ description: 'Not returned and past its due date' }),
+  renewalCount: Type.Integer({ minimum: 0, description: 'How many times the loan was renewed (0 when borrowed)' })
 }, { additionalProperties: false, title: 'Borrow' })
 
 export type BorrowView = Static<typeof BorrowSchema>

@@ -22,6 +22,7 @@ export const BookSchema = Type.Object({
   availableCopies: Type.Integer({ minimum: 0 }),
   averageRating: Type.Union([Type.Number({ minimum: 1, maximum: 5 }), Type.Null()], { description: 'Rounded to two decimals; null without reviews' }),
   reviewCount: Type.Integer({ minimum: 0 }),
+  holdCount: Type.Integer({ minimum: 0, description: 'Waiting holds: readers in the queue for a copy' }),
   ownerId: Id,
   createdAt: Timestamp,
   updatedAt: Timestamp
@@ -46,6 +47,7 @@ export const bookViewColumns = {
   availableCopies: books.availableCopies,
   averageRating: books.averageRating,
   reviewCount: books.reviewCount,
+  holdCount: books.holdCount,
   ownerId: books.ownerId,
   createdAt: books.createdAt,
   updatedAt: books.updatedAt
@@ -71,6 +73,7 @@ export function toBookView (row: BookViewRow): BookView {
     availableCopies: row.availableCopies,
     averageRating: row.averageRating === null ? null : Number(row.averageRating),
     reviewCount: row.reviewCount,
+    holdCount: row.holdCount,
     ownerId: row.ownerId,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString()

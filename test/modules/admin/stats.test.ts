@@ -80,6 +80,8 @@ t.test('GET /api/stats matches figures computed independently from the rows', as
       period: { from: start?.toISOString() ?? null, to: end?.toISOString() ?? null },
       borrowCount: made.length,
       returnedCount: returned.length,
+      renewalCount: 0,
+      holdsPlaced: 0,
       topBooks: top('bookId').map(([bookId, borrowCount]) => {
         const book = shelf.find((item) => item.id === bookId)
         const author = authorList.find((item) => item.id === book?.authorId)
@@ -116,6 +118,8 @@ t.test('GET /api/stats matches figures computed independently from the rows', as
     period: { from: '2030-01-01T00:00:00.000Z', to: '2030-02-01T00:00:00.000Z' },
     borrowCount: 0,
     returnedCount: 0,
+    renewalCount: 0,
+    holdsPlaced: 0,
     topBooks: [],
     topBorrowers: [],
     averageBorrowDuration: { seconds: null, days: null, sampleSize: 0 }

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import { type Client, type ClientMeta, formDataBodySerializer, type Options as Options2, type RequestResult, type TDataShape } from './client/index.js';
-import type { DeleteAuthorsByIdData, DeleteAuthorsByIdErrors, DeleteAuthorsByIdResponses, DeleteBooksByIdData, DeleteBooksByIdErrors, DeleteBooksByIdResponses, DeleteFavoritesByBookIdData, DeleteFavoritesByBookIdErrors, DeleteFavoritesByBookIdResponses, DeleteFilesByIdData, DeleteFilesByIdErrors, DeleteFilesByIdResponses, DeleteReviewsByIdData, DeleteReviewsByIdErrors, DeleteReviewsByIdResponses, GetAdminBooksData, GetAdminBooksErrors, GetAdminBooksResponses, GetAdminBorrowsData, GetAdminBorrowsErrors, GetAdminBorrowsResponses, GetAdminEmailsData, GetAdminEmailsErrors, GetAdminEmailsResponses, GetAllFilesData, GetAllFilesErrors, GetAllFilesResponses, GetAuthorsByIdData, GetAuthorsByIdErrors, GetAuthorsByIdResponses, GetAuthorsData, GetAuthorsErrors, GetAuthorsResponses, GetBooksAvailableByGenreData, GetBooksAvailableByGenreErrors, GetBooksAvailableByGenreResponses, GetBooksByIdData, GetBooksByIdErrors, GetBooksByIdResponses, GetBooksByIdReviewsData, GetBooksByIdReviewsErrors, GetBooksByIdReviewsResponses, GetBooksData, GetBooksErrors, GetBooksResponses, GetBorrowsByIdData, GetBorrowsByIdErrors, GetBorrowsByIdResponses, GetBorrowsData, GetBorrowsErrors, GetBorrowsResponses, GetChangePasswordData, GetChangePasswordErrors, GetChangePasswordResponses, GetDownloadByIdData, GetDownloadByIdErrors, GetDownloadByIdResponses, GetFavoritesData, GetFavoritesErrors, GetFavoritesResponses, GetFilesByIdData, GetFilesByIdDownloadData, GetFilesByIdDownloadErrors, GetFilesByIdDownloadResponses, GetFilesByIdErrors, GetFilesByIdResponses, GetFilesData, GetFilesErrors, GetFilesResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetMeBooksData, GetMeBooksErrors, GetMeBooksResponses, GetMeData, GetMeErrors, GetMeResponses, GetReadyData, GetReadyErrors, GetReadyResponses, GetStatsData, GetStatsErrors, GetStatsResponses, GetVerifyEmailByTokenData, GetVerifyEmailByTokenErrors, GetVerifyEmailByTokenResponses, PatchAuthorsByIdData, PatchAuthorsByIdErrors, PatchAuthorsByIdResponses, PatchBooksByIdData, PatchBooksByIdErrors, PatchBooksByIdResponses, PatchFilesByIdData, PatchFilesByIdErrors, PatchFilesByIdResponses, PatchMeData, PatchMeErrors, PatchMeResponses, PostAdminBooksByIdRestoreData, PostAdminBooksByIdRestoreErrors, PostAdminBooksByIdRestoreResponses, PostAuthorsData, PostAuthorsErrors, PostAuthorsResponses, PostBookReviewData, PostBookReviewErrors, PostBookReviewResponses, PostBooksByIdBorrowData, PostBooksByIdBorrowErrors, PostBooksByIdBorrowResponses, PostBooksByIdReturnData, PostBooksByIdReturnErrors, PostBooksByIdReturnResponses, PostBooksByIdReviewsData, PostBooksByIdReviewsErrors, PostBooksByIdReviewsResponses, PostBooksData, PostBooksErrors, PostBooksResponses, PostBorrowsByIdReturnData, PostBorrowsByIdReturnErrors, PostBorrowsByIdReturnResponses, PostBorrowsData, PostBorrowsErrors, PostBorrowsResponses, PostChangePasswordData, PostChangePasswordErrors, PostChangePasswordResponses, PostFavoritesByBookIdData, PostFavoritesByBookIdErrors, PostFavoritesByBookIdResponses, PostFilesData, PostFilesErrors, PostFilesResponses, PostLoginData, PostLoginErrors, PostLoginResponses, PostLogoutAllData, PostLogoutAllErrors, PostLogoutAllResponses, PostLogoutData, PostLogoutErrors, PostLogoutResponses, PostPasswordResetConfirmData, PostPasswordResetConfirmErrors, PostPasswordResetConfirmResponses, PostPasswordResetData, PostPasswordResetErrors, PostPasswordResetResponses, PostRefreshData, PostRefreshErrors, PostRefreshResponses, PostRegisterData, PostRegisterErrors, PostRegisterResponses, PostTokenData, PostTokenErrors, PostTokenRefreshData, PostTokenRefreshErrors, PostTokenRefreshResponses, PostTokenResponses, PostTokenVerifyData, PostTokenVerifyErrors, PostTokenVerifyResponses, PostUserLoginData, PostUserLoginErrors, PostUserLoginResponses, PostUserLogoutData, PostUserLogoutErrors, PostUserLogoutResponses, PostUserRegisterData, PostUserRegisterErrors, PostUserRegisterResponses, PostVerifyData, PostVerifyEmailByTokenData, PostVerifyEmailByTokenErrors, PostVerifyEmailByTokenResponses, PostVerifyEmailResendData, PostVerifyEmailResendErrors, PostVerifyEmailResendResponses, PostVerifyErrors, PostVerifyResponses, PutAuthorsByIdData, PutAuthorsByIdErrors, PutAuthorsByIdResponses, PutBooksByIdData, PutBooksByIdErrors, PutBooksByIdResponses, PutFilesByIdData, PutFilesByIdErrors, PutFilesByIdResponses, PutReviewsByIdData, PutReviewsByIdErrors, PutReviewsByIdResponses } from './types.gen.js';
+import type { DeleteAuthorsByIdData, DeleteAuthorsByIdErrors, DeleteAuthorsByIdResponses, DeleteBooksByIdData, DeleteBooksByIdErrors, DeleteBooksByIdResponses, DeleteFavoritesByBookIdData, DeleteFavoritesByBookIdErrors, DeleteFavoritesByBookIdResponses, DeleteFilesByIdData, DeleteFilesByIdErrors, DeleteFilesByIdResponses, DeleteHoldsByIdData, DeleteHoldsByIdErrors, DeleteHoldsByIdResponses, DeleteReviewsByIdData, DeleteReviewsByIdErrors, DeleteReviewsByIdResponses, GetAdminBooksData, GetAdminBooksErrors, GetAdminBooksResponses, GetAdminBorrowsData, GetAdminBorrowsErrors, GetAdminBorrowsResponses, GetAdminEmailsData, GetAdminEmailsErrors, GetAdminEmailsResponses, GetAdminHoldsData, GetAdminHoldsErrors, GetAdminHoldsResponses, GetAllFilesData, GetAllFilesErrors, GetAllFilesResponses, GetAuthorsByIdData, GetAuthorsByIdErrors, GetAuthorsByIdResponses, GetAuthorsData, GetAuthorsErrors, GetAuthorsResponses, GetBooksAvailableByGenreData, GetBooksAvailableByGenreErrors, GetBooksAvailableByGenreResponses, GetBooksByIdData, GetBooksByIdErrors, GetBooksByIdResponses, GetBooksByIdReviewsData, GetBooksByIdReviewsErrors, GetBooksByIdReviewsResponses, GetBooksData, GetBooksErrors, GetBooksResponses, GetBorrowsByIdData, GetBorrowsByIdErrors, GetBorrowsByIdResponses, GetBorrowsData, GetBorrowsErrors, GetBorrowsResponses, GetChangePasswordData, GetChangePasswordErrors, GetChangePasswordResponses, GetDownloadByIdData, GetDownloadByIdErrors, GetDownloadByIdResponses, GetFavoritesData, GetFavoritesErrors, GetFavoritesResponses, GetFilesByIdData, GetFilesByIdDownloadData, GetFilesByIdDownloadErrors, GetFilesByIdDownloadResponses, GetFilesByIdErrors, GetFilesByIdResponses, GetFilesData, GetFilesErrors, GetFilesResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetHoldsByIdData, GetHoldsByIdErrors, GetHoldsByIdResponses, GetHoldsData, GetHoldsErrors, GetHoldsResponses, GetMeBooksData, GetMeBooksErrors, GetMeBooksResponses, GetMeData, GetMeErrors, GetMeResponses, GetReadyData, GetReadyErrors, GetReadyResponses, GetStatsData, GetStatsErrors, GetStatsResponses, GetVerifyEmailByTokenData, GetVerifyEmailByTokenErrors, GetVerifyEmailByTokenResponses, PatchAuthorsByIdData, PatchAuthorsByIdErrors, PatchAuthorsByIdResponses, PatchBooksByIdData, PatchBooksByIdErrors, PatchBooksByIdResponses, PatchFilesByIdData, PatchFilesByIdErrors, PatchFilesByIdResponses, PatchMeData, PatchMeErrors, PatchMeResponses, PostAdminBooksByIdRestoreData, PostAdminBooksByIdRestoreErrors, PostAdminBooksByIdRestoreResponses, PostAuthorsData, PostAuthorsErrors, PostAuthorsResponses, PostBookReviewData, PostBookReviewErrors, PostBookReviewResponses, PostBooksByIdBorrowData, PostBooksByIdBorrowErrors, PostBooksByIdBorrowResponses, PostBooksByIdHoldsData, PostBooksByIdHoldsErrors, PostBooksByIdHoldsResponses, PostBooksByIdReturnData, PostBooksByIdReturnErrors, PostBooksByIdReturnResponses, PostBooksByIdReviewsData, PostBooksByIdReviewsErrors, PostBooksByIdReviewsResponses, PostBooksData, PostBooksErrors, PostBooksResponses, PostBorrowsByIdRenewData, PostBorrowsByIdRenewErrors, PostBorrowsByIdRenewResponses, PostBorrowsByIdReturnData, PostBorrowsByIdReturnErrors, PostBorrowsByIdReturnResponses, PostBorrowsData, PostBorrowsErrors, PostBorrowsResponses, PostChangePasswordData, PostChangePasswordErrors, PostChangePasswordResponses, PostFavoritesByBookIdData, PostFavoritesByBookIdErrors, PostFavoritesByBookIdResponses, PostFilesData, PostFilesErrors, PostFilesResponses, PostLoginData, PostLoginErrors, PostLoginResponses, PostLogoutAllData, PostLogoutAllErrors, PostLogoutAllResponses, PostLogoutData, PostLogoutErrors, PostLogoutResponses, PostPasswordResetConfirmData, PostPasswordResetConfirmErrors, PostPasswordResetConfirmResponses, PostPasswordResetData, PostPasswordResetErrors, PostPasswordResetResponses, PostRefreshData, PostRefreshErrors, PostRefreshResponses, PostRegisterData, PostRegisterErrors, PostRegisterResponses, PostTokenData, PostTokenErrors, PostTokenRefreshData, PostTokenRefreshErrors, PostTokenRefreshResponses, PostTokenResponses, PostTokenVerifyData, PostTokenVerifyErrors, PostTokenVerifyResponses, PostUserLoginData, PostUserLoginErrors, PostUserLoginResponses, PostUserLogoutData, PostUserLogoutErrors, PostUserLogoutResponses, PostUserRegisterData, PostUserRegisterErrors, PostUserRegisterResponses, PostVerifyData, PostVerifyEmailByTokenData, PostVerifyEmailByTokenErrors, PostVerifyEmailByTokenResponses, PostVerifyEmailResendData, PostVerifyEmailResendErrors, PostVerifyEmailResendResponses, PostVerifyErrors, PostVerifyResponses, PutAuthorsByIdData, PutAuthorsByIdErrors, PutAuthorsByIdResponses, PutBooksByIdData, PutBooksByIdErrors, PutBooksByIdResponses, PutFilesByIdData, PutFilesByIdErrors, PutFilesByIdResponses, PutReviewsByIdData, PutReviewsByIdErrors, PutReviewsByIdResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -344,7 +344,7 @@ export const getBooksAvailableByGenre = <ThrowOnError extends boolean = false>(o
 /**
  * Soft-delete a book (owner or admin); refused while copies are on loan
  *
- * Send `If-Match` with the ETag of the book as you read it: when the book changed since, 412 PRECONDITION_FAILED and nothing changes.
+ * Its active holds are cancelled and their holders emailed. 409 BOOK_HAS_ACTIVE_BORROWS while copies are out on loan. Send `If-Match` with the ETag of the book as you read it: when the book changed since, 412 PRECONDITION_FAILED and nothing changes.
  */
 export const deleteBooksById = <ThrowOnError extends boolean = false>(options: Options<DeleteBooksByIdData, ThrowOnError>): RequestResult<DeleteBooksByIdResponses, DeleteBooksByIdErrors, ThrowOnError> => (options.client ?? client).delete<DeleteBooksByIdResponses, DeleteBooksByIdErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -600,6 +600,17 @@ export const postBorrowsByIdReturn = <ThrowOnError extends boolean = false>(opti
 });
 
 /**
+ * Renew a borrow
+ *
+ * By its borrower or an admin; another user's borrow is 404. dueAt becomes the later of now and the current dueAt, plus LOAN_DAYS (14), and renewalCount goes up by one. 409 ALREADY_RETURNED for a returned borrow, RENEWAL_LIMIT_REACHED after MAX_RENEWALS (2) renewals, BOOK_ON_HOLD while someone waits for the book.
+ */
+export const postBorrowsByIdRenew = <ThrowOnError extends boolean = false>(options: Options<PostBorrowsByIdRenewData, ThrowOnError>): RequestResult<PostBorrowsByIdRenewResponses, PostBorrowsByIdRenewErrors, ThrowOnError> => (options.client ?? client).post<PostBorrowsByIdRenewResponses, PostBorrowsByIdRenewErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/borrows/{id}/renew',
+    ...options
+});
+
+/**
  * Return your copy of this book
  *
  * Returns the caller's open borrow of the book; 404 when the caller has none.
@@ -607,6 +618,61 @@ export const postBorrowsByIdReturn = <ThrowOnError extends boolean = false>(opti
 export const postBooksByIdReturn = <ThrowOnError extends boolean = false>(options: Options<PostBooksByIdReturnData, ThrowOnError>): RequestResult<PostBooksByIdReturnResponses, PostBooksByIdReturnErrors, ThrowOnError> => (options.client ?? client).post<PostBooksByIdReturnResponses, PostBooksByIdReturnErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/books/{id}/return',
+    ...options
+});
+
+/**
+ * Place a hold on a book
+ *
+ * Joins the book's queue (status waiting, with its position). Only while no copy is on the shelf (409 COPIES_AVAILABLE: borrow it instead); 409 ALREADY_ON_HOLD when the caller already has an active hold on it, ALREADY_BORROWED while the caller has it on loan, HOLD_LIMIT_REACHED at 5 active holds. When a copy comes back, the first waiting hold becomes ready, its holder is emailed and has 3 days to borrow it.
+ */
+export const postBooksByIdHolds = <ThrowOnError extends boolean = false>(options: Options<PostBooksByIdHoldsData, ThrowOnError>): RequestResult<PostBooksByIdHoldsResponses, PostBooksByIdHoldsErrors, ThrowOnError> => (options.client ?? client).post<PostBooksByIdHoldsResponses, PostBooksByIdHoldsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/books/{id}/holds',
+    ...options
+});
+
+/**
+ * Your holds
+ *
+ * The caller's holds, newest first; `status` active (waiting or ready, the default), one status, or all.
+ */
+export const getHolds = <ThrowOnError extends boolean = false>(options?: Options<GetHoldsData, ThrowOnError>): RequestResult<GetHoldsResponses, GetHoldsErrors, ThrowOnError> => (options?.client ?? client).get<GetHoldsResponses, GetHoldsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/holds',
+    ...options
+});
+
+/**
+ * Cancel a hold
+ *
+ * By its holder or an admin; anyone else's is 404; one that already ended 409 HOLD_NOT_ACTIVE. A ready hold's copy goes to the next waiting hold, or back to the shelf.
+ */
+export const deleteHoldsById = <ThrowOnError extends boolean = false>(options: Options<DeleteHoldsByIdData, ThrowOnError>): RequestResult<DeleteHoldsByIdResponses, DeleteHoldsByIdErrors, ThrowOnError> => (options.client ?? client).delete<DeleteHoldsByIdResponses, DeleteHoldsByIdErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/holds/{id}',
+    ...options
+});
+
+/**
+ * One hold
+ *
+ * By its holder or an admin; anyone else's is 404.
+ */
+export const getHoldsById = <ThrowOnError extends boolean = false>(options: Options<GetHoldsByIdData, ThrowOnError>): RequestResult<GetHoldsByIdResponses, GetHoldsByIdErrors, ThrowOnError> => (options.client ?? client).get<GetHoldsByIdResponses, GetHoldsByIdErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/holds/{id}',
+    ...options
+});
+
+/**
+ * Every hold (admin)
+ *
+ * Newest first; filters bookId, userId and status (all by default).
+ */
+export const getAdminHolds = <ThrowOnError extends boolean = false>(options?: Options<GetAdminHoldsData, ThrowOnError>): RequestResult<GetAdminHoldsResponses, GetAdminHoldsErrors, ThrowOnError> => (options?.client ?? client).get<GetAdminHoldsResponses, GetAdminHoldsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/admin/holds',
     ...options
 });
 

@@ -52,6 +52,10 @@ export type Book = {
      */
     averageRating: number | null;
     reviewCount: number;
+    /**
+     * Waiting holds: readers in the queue for a copy
+     */
+    holdCount: number;
     ownerId: number;
     /**
      * ISO 8601, UTC
@@ -2520,6 +2524,10 @@ export type GetFavoritesResponses = {
              */
             averageRating: number | null;
             reviewCount: number;
+            /**
+             * Waiting holds: readers in the queue for a copy
+             */
+            holdCount: number;
             ownerId: number;
             /**
              * ISO 8601, UTC
@@ -2693,6 +2701,10 @@ export type PostFavoritesByBookIdResponses = {
          */
         averageRating: number | null;
         reviewCount: number;
+        /**
+         * Waiting holds: readers in the queue for a copy
+         */
+        holdCount: number;
         ownerId: number;
         /**
          * ISO 8601, UTC
@@ -3221,6 +3233,10 @@ export type GetBorrowsResponses = {
              * Not returned and past its due date
              */
             overdue: boolean;
+            /**
+             * How many times the loan was renewed (0 when borrowed)
+             */
+            renewalCount: number;
         }>;
         page: number;
         pageSize: number;
@@ -3326,6 +3342,10 @@ export type PostBorrowsResponses = {
          * Not returned and past its due date
          */
         overdue: boolean;
+        /**
+         * How many times the loan was renewed (0 when borrowed)
+         */
+        renewalCount: number;
     };
 };
 
@@ -3430,6 +3450,10 @@ export type PostBooksByIdBorrowResponses = {
          * Not returned and past its due date
          */
         overdue: boolean;
+        /**
+         * How many times the loan was renewed (0 when borrowed)
+         */
+        renewalCount: number;
     };
 };
 
@@ -3508,6 +3532,10 @@ export type GetBorrowsByIdResponses = {
          * Not returned and past its due date
          */
         overdue: boolean;
+        /**
+         * How many times the loan was renewed (0 when borrowed)
+         */
+        renewalCount: number;
     };
 };
 
@@ -3608,10 +3636,118 @@ export type PostBorrowsByIdReturnResponses = {
          * Not returned and past its due date
          */
         overdue: boolean;
+        /**
+         * How many times the loan was renewed (0 when borrowed)
+         */
+        renewalCount: number;
     };
 };
 
 export type PostBorrowsByIdReturnResponse = PostBorrowsByIdReturnResponses[keyof PostBorrowsByIdReturnResponses];
+
+export type PostBorrowsByIdRenewData = {
+    body?: never;
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
+    path: {
+        id: number;
+    };
+    query?: never;
+    url: '/api/borrows/{id}/renew';
+};
+
+export type PostBorrowsByIdRenewErrors = {
+    /**
+     * `VALIDATION_FAILED`: The request is malformed or a field is invalid; `errors` lists each field.
+     */
+    400: Problem;
+    /**
+     * `UNAUTHENTICATED`: No access token was sent. `TOKEN_INVALID`: The token or code is not valid (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_EXPIRED`: The token or code has expired (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_REVOKED`: The token was logged out, rotated away or revoked by a password change (401; 400 for one in a body).
+     */
+    401: Problem;
+    /**
+     * `NOT_FOUND`: No such resource, or not one the caller may see.
+     */
+    404: Problem;
+    /**
+     * `ALREADY_RETURNED`: The borrow has already been returned. `RENEWAL_LIMIT_REACHED`: The borrow has been renewed as often as allowed (MAX_RENEWALS). `BOOK_ON_HOLD`: Someone is waiting for the book, so it cannot be renewed. `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
+     */
+    409: Problem;
+    /**
+     * `PAYLOAD_TOO_LARGE`: The body is larger than allowed (MAX_UPLOAD_BYTES for files).
+     */
+    413: Problem;
+    /**
+     * `URI_TOO_LONG`: The URL is too long.
+     */
+    414: Problem;
+    /**
+     * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
+     */
+    415: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
+    /**
+     * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
+     */
+    429: Problem;
+    /**
+     * `INTERNAL`: An unexpected failure; the request id is logged.
+     */
+    500: Problem;
+    /**
+     * `SERVICE_UNAVAILABLE`: A dependency (the database) is unavailable; retry after Retry-After seconds.
+     */
+    503: Problem;
+};
+
+export type PostBorrowsByIdRenewError = PostBorrowsByIdRenewErrors[keyof PostBorrowsByIdRenewErrors];
+
+export type PostBorrowsByIdRenewResponses = {
+    /**
+     * Borrow
+     *
+     * OK — Renew a borrow
+     */
+    200: {
+        id: number;
+        book: {
+            id: number;
+            title: string;
+            genre: string | null;
+            author: {
+                id: number;
+                name: string;
+            };
+        };
+        /**
+         * ISO 8601, UTC
+         */
+        borrowedAt: string;
+        /**
+         * ISO 8601, UTC
+         */
+        dueAt: string;
+        returnedAt: string | null;
+        isReturned: boolean;
+        /**
+         * Not returned and past its due date
+         */
+        overdue: boolean;
+        /**
+         * How many times the loan was renewed (0 when borrowed)
+         */
+        renewalCount: number;
+    };
+};
+
+export type PostBorrowsByIdRenewResponse = PostBorrowsByIdRenewResponses[keyof PostBorrowsByIdRenewResponses];
 
 export type PostBooksByIdReturnData = {
     body?: never;
@@ -3712,10 +3848,475 @@ export type PostBooksByIdReturnResponses = {
          * Not returned and past its due date
          */
         overdue: boolean;
+        /**
+         * How many times the loan was renewed (0 when borrowed)
+         */
+        renewalCount: number;
     };
 };
 
 export type PostBooksByIdReturnResponse = PostBooksByIdReturnResponses[keyof PostBooksByIdReturnResponses];
+
+export type PostBooksByIdHoldsData = {
+    body?: never;
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
+    path: {
+        id: number;
+    };
+    query?: never;
+    url: '/api/books/{id}/holds';
+};
+
+export type PostBooksByIdHoldsErrors = {
+    /**
+     * `VALIDATION_FAILED`: The request is malformed or a field is invalid; `errors` lists each field.
+     */
+    400: Problem;
+    /**
+     * `UNAUTHENTICATED`: No access token was sent. `TOKEN_INVALID`: The token or code is not valid (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_EXPIRED`: The token or code has expired (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_REVOKED`: The token was logged out, rotated away or revoked by a password change (401; 400 for one in a body).
+     */
+    401: Problem;
+    /**
+     * `EMAIL_NOT_VERIFIED`: The account has not verified its email address yet.
+     */
+    403: Problem;
+    /**
+     * `NOT_FOUND`: No such resource, or not one the caller may see.
+     */
+    404: Problem;
+    /**
+     * `COPIES_AVAILABLE`: A copy is on the shelf: borrow it instead of placing a hold. `ALREADY_ON_HOLD`: The caller already has an active hold on this book. `ALREADY_BORROWED`: The caller already has an open borrow of this book. `HOLD_LIMIT_REACHED`: The caller has as many active holds as allowed (MAX_ACTIVE_HOLDS). `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
+     */
+    409: Problem;
+    /**
+     * `PAYLOAD_TOO_LARGE`: The body is larger than allowed (MAX_UPLOAD_BYTES for files).
+     */
+    413: Problem;
+    /**
+     * `URI_TOO_LONG`: The URL is too long.
+     */
+    414: Problem;
+    /**
+     * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
+     */
+    415: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
+    /**
+     * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
+     */
+    429: Problem;
+    /**
+     * `INTERNAL`: An unexpected failure; the request id is logged.
+     */
+    500: Problem;
+    /**
+     * `SERVICE_UNAVAILABLE`: A dependency (the database) is unavailable; retry after Retry-After seconds.
+     */
+    503: Problem;
+};
+
+export type PostBooksByIdHoldsError = PostBooksByIdHoldsErrors[keyof PostBooksByIdHoldsErrors];
+
+export type PostBooksByIdHoldsResponses = {
+    /**
+     * Hold
+     *
+     * Created — Place a hold on a book
+     */
+    201: {
+        id: number;
+        book: {
+            id: number;
+            title: string;
+            author: {
+                id: number;
+                name: string;
+            };
+        };
+        user: {
+            id: number;
+            username: string | null;
+        };
+        /**
+         * waiting in the queue; ready on the hold shelf until pickupBy; fulfilled (borrowed), cancelled or expired
+         */
+        status: 'waiting' | 'ready' | 'fulfilled' | 'cancelled' | 'expired';
+        /**
+         * 1-based place among the book's waiting holds; null unless waiting
+         */
+        position: number | null;
+        /**
+         * ISO 8601, UTC
+         */
+        createdAt: string;
+        /**
+         * When a copy was put on the hold shelf for it
+         */
+        readyAt: string | null;
+        /**
+         * readyAt + HOLD_PICKUP_DAYS: borrow it before then
+         */
+        pickupBy: string | null;
+        /**
+         * When it was fulfilled, cancelled or expired
+         */
+        endedAt: string | null;
+    };
+};
+
+export type PostBooksByIdHoldsResponse = PostBooksByIdHoldsResponses[keyof PostBooksByIdHoldsResponses];
+
+export type GetHoldsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        page?: number;
+        pageSize?: number;
+        /**
+         * active: waiting or ready; one status; or all
+         */
+        status?: 'active' | 'waiting' | 'ready' | 'fulfilled' | 'cancelled' | 'expired' | 'all';
+    };
+    url: '/api/holds';
+};
+
+export type GetHoldsErrors = {
+    /**
+     * `VALIDATION_FAILED`: The request is malformed or a field is invalid; `errors` lists each field.
+     */
+    400: Problem;
+    /**
+     * `UNAUTHENTICATED`: No access token was sent. `TOKEN_INVALID`: The token or code is not valid (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_EXPIRED`: The token or code has expired (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_REVOKED`: The token was logged out, rotated away or revoked by a password change (401; 400 for one in a body).
+     */
+    401: Problem;
+    /**
+     * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
+     */
+    429: Problem;
+    /**
+     * `INTERNAL`: An unexpected failure; the request id is logged.
+     */
+    500: Problem;
+    /**
+     * `SERVICE_UNAVAILABLE`: A dependency (the database) is unavailable; retry after Retry-After seconds.
+     */
+    503: Problem;
+};
+
+export type GetHoldsError = GetHoldsErrors[keyof GetHoldsErrors];
+
+export type GetHoldsResponses = {
+    /**
+     * OK — Your holds
+     */
+    200: {
+        items: Array<{
+            id: number;
+            book: {
+                id: number;
+                title: string;
+                author: {
+                    id: number;
+                    name: string;
+                };
+            };
+            user: {
+                id: number;
+                username: string | null;
+            };
+            /**
+             * waiting in the queue; ready on the hold shelf until pickupBy; fulfilled (borrowed), cancelled or expired
+             */
+            status: 'waiting' | 'ready' | 'fulfilled' | 'cancelled' | 'expired';
+            /**
+             * 1-based place among the book's waiting holds; null unless waiting
+             */
+            position: number | null;
+            /**
+             * ISO 8601, UTC
+             */
+            createdAt: string;
+            /**
+             * When a copy was put on the hold shelf for it
+             */
+            readyAt: string | null;
+            /**
+             * readyAt + HOLD_PICKUP_DAYS: borrow it before then
+             */
+            pickupBy: string | null;
+            /**
+             * When it was fulfilled, cancelled or expired
+             */
+            endedAt: string | null;
+        }>;
+        page: number;
+        pageSize: number;
+        total: number;
+        totalPages: number;
+    };
+};
+
+export type GetHoldsResponse = GetHoldsResponses[keyof GetHoldsResponses];
+
+export type DeleteHoldsByIdData = {
+    body?: never;
+    path: {
+        id: number;
+    };
+    query?: never;
+    url: '/api/holds/{id}';
+};
+
+export type DeleteHoldsByIdErrors = {
+    /**
+     * `VALIDATION_FAILED`: The request is malformed or a field is invalid; `errors` lists each field.
+     */
+    400: Problem;
+    /**
+     * `UNAUTHENTICATED`: No access token was sent. `TOKEN_INVALID`: The token or code is not valid (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_EXPIRED`: The token or code has expired (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_REVOKED`: The token was logged out, rotated away or revoked by a password change (401; 400 for one in a body).
+     */
+    401: Problem;
+    /**
+     * `NOT_FOUND`: No such resource, or not one the caller may see.
+     */
+    404: Problem;
+    /**
+     * `HOLD_NOT_ACTIVE`: The hold has already ended.
+     */
+    409: Problem;
+    /**
+     * `PAYLOAD_TOO_LARGE`: The body is larger than allowed (MAX_UPLOAD_BYTES for files).
+     */
+    413: Problem;
+    /**
+     * `URI_TOO_LONG`: The URL is too long.
+     */
+    414: Problem;
+    /**
+     * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
+     */
+    415: Problem;
+    /**
+     * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
+     */
+    429: Problem;
+    /**
+     * `INTERNAL`: An unexpected failure; the request id is logged.
+     */
+    500: Problem;
+    /**
+     * `SERVICE_UNAVAILABLE`: A dependency (the database) is unavailable; retry after Retry-After seconds.
+     */
+    503: Problem;
+};
+
+export type DeleteHoldsByIdError = DeleteHoldsByIdErrors[keyof DeleteHoldsByIdErrors];
+
+export type DeleteHoldsByIdResponses = {
+    /**
+     * No content
+     */
+    204: void;
+};
+
+export type DeleteHoldsByIdResponse = DeleteHoldsByIdResponses[keyof DeleteHoldsByIdResponses];
+
+export type GetHoldsByIdData = {
+    body?: never;
+    path: {
+        id: number;
+    };
+    query?: never;
+    url: '/api/holds/{id}';
+};
+
+export type GetHoldsByIdErrors = {
+    /**
+     * `VALIDATION_FAILED`: The request is malformed or a field is invalid; `errors` lists each field.
+     */
+    400: Problem;
+    /**
+     * `UNAUTHENTICATED`: No access token was sent. `TOKEN_INVALID`: The token or code is not valid (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_EXPIRED`: The token or code has expired (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_REVOKED`: The token was logged out, rotated away or revoked by a password change (401; 400 for one in a body).
+     */
+    401: Problem;
+    /**
+     * `NOT_FOUND`: No such resource, or not one the caller may see.
+     */
+    404: Problem;
+    /**
+     * `URI_TOO_LONG`: The URL is too long.
+     */
+    414: Problem;
+    /**
+     * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
+     */
+    429: Problem;
+    /**
+     * `INTERNAL`: An unexpected failure; the request id is logged.
+     */
+    500: Problem;
+    /**
+     * `SERVICE_UNAVAILABLE`: A dependency (the database) is unavailable; retry after Retry-After seconds.
+     */
+    503: Problem;
+};
+
+export type GetHoldsByIdError = GetHoldsByIdErrors[keyof GetHoldsByIdErrors];
+
+export type GetHoldsByIdResponses = {
+    /**
+     * Hold
+     *
+     * OK — One hold
+     */
+    200: {
+        id: number;
+        book: {
+            id: number;
+            title: string;
+            author: {
+                id: number;
+                name: string;
+            };
+        };
+        user: {
+            id: number;
+            username: string | null;
+        };
+        /**
+         * waiting in the queue; ready on the hold shelf until pickupBy; fulfilled (borrowed), cancelled or expired
+         */
+        status: 'waiting' | 'ready' | 'fulfilled' | 'cancelled' | 'expired';
+        /**
+         * 1-based place among the book's waiting holds; null unless waiting
+         */
+        position: number | null;
+        /**
+         * ISO 8601, UTC
+         */
+        createdAt: string;
+        /**
+         * When a copy was put on the hold shelf for it
+         */
+        readyAt: string | null;
+        /**
+         * readyAt + HOLD_PICKUP_DAYS: borrow it before then
+         */
+        pickupBy: string | null;
+        /**
+         * When it was fulfilled, cancelled or expired
+         */
+        endedAt: string | null;
+    };
+};
+
+export type GetHoldsByIdResponse = GetHoldsByIdResponses[keyof GetHoldsByIdResponses];
+
+export type GetAdminHoldsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        page?: number;
+        pageSize?: number;
+        /**
+         * active: waiting or ready; one status; or all
+         */
+        status?: 'active' | 'waiting' | 'ready' | 'fulfilled' | 'cancelled' | 'expired' | 'all';
+        bookId?: number;
+        userId?: number;
+    };
+    url: '/api/admin/holds';
+};
+
+export type GetAdminHoldsErrors = {
+    /**
+     * `VALIDATION_FAILED`: The request is malformed or a field is invalid; `errors` lists each field.
+     */
+    400: Problem;
+    /**
+     * `UNAUTHENTICATED`: No access token was sent. `TOKEN_INVALID`: The token or code is not valid (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_EXPIRED`: The token or code has expired (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_REVOKED`: The token was logged out, rotated away or revoked by a password change (401; 400 for one in a body).
+     */
+    401: Problem;
+    /**
+     * `FORBIDDEN`: The caller may not do this (not the owner, or not an admin).
+     */
+    403: Problem;
+    /**
+     * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
+     */
+    429: Problem;
+    /**
+     * `INTERNAL`: An unexpected failure; the request id is logged.
+     */
+    500: Problem;
+    /**
+     * `SERVICE_UNAVAILABLE`: A dependency (the database) is unavailable; retry after Retry-After seconds.
+     */
+    503: Problem;
+};
+
+export type GetAdminHoldsError = GetAdminHoldsErrors[keyof GetAdminHoldsErrors];
+
+export type GetAdminHoldsResponses = {
+    /**
+     * OK — Every hold (admin)
+     */
+    200: {
+        items: Array<{
+            id: number;
+            book: {
+                id: number;
+                title: string;
+                author: {
+                    id: number;
+                    name: string;
+                };
+            };
+            user: {
+                id: number;
+                username: string | null;
+            };
+            /**
+             * waiting in the queue; ready on the hold shelf until pickupBy; fulfilled (borrowed), cancelled or expired
+             */
+            status: 'waiting' | 'ready' | 'fulfilled' | 'cancelled' | 'expired';
+            /**
+             * 1-based place among the book's waiting holds; null unless waiting
+             */
+            position: number | null;
+            /**
+             * ISO 8601, UTC
+             */
+            createdAt: string;
+            /**
+             * When a copy was put on the hold shelf for it
+             */
+            readyAt: string | null;
+            /**
+             * readyAt + HOLD_PICKUP_DAYS: borrow it before then
+             */
+            pickupBy: string | null;
+            /**
+             * When it was fulfilled, cancelled or expired
+             */
+            endedAt: string | null;
+        }>;
+        page: number;
+        pageSize: number;
+        total: number;
+        totalPages: number;
+    };
+};
+
+export type GetAdminHoldsResponse = GetAdminHoldsResponses[keyof GetAdminHoldsResponses];
 
 export type GetAdminBooksData = {
     body?: never;
@@ -3787,6 +4388,10 @@ export type GetAdminBooksResponses = {
              */
             averageRating: number | null;
             reviewCount: number;
+            /**
+             * Waiting holds: readers in the queue for a copy
+             */
+            holdCount: number;
             ownerId: number;
             /**
              * ISO 8601, UTC
@@ -3914,6 +4519,10 @@ export type GetAdminBorrowsResponses = {
              * Not returned and past its due date
              */
             overdue: boolean;
+            /**
+             * How many times the loan was renewed (0 when borrowed)
+             */
+            renewalCount: number;
             user: {
                 id: number;
                 email: string;
@@ -4078,6 +4687,14 @@ export type GetStatsResponses = {
          * Borrows returned in the window
          */
         returnedCount: number;
+        /**
+         * Renewals of the borrows made in the window
+         */
+        renewalCount: number;
+        /**
+         * Holds placed in the window
+         */
+        holdsPlaced: number;
         /**
          * Most borrowed in the window; ties by id
          */

@@ -479,7 +479,7 @@ export interface paths {
         post?: never;
         /**
          * Soft-delete a book (owner or admin); refused while copies are on loan
-         * @description Send `If-Match` with the ETag of the book as you read it: when the book changed since, 412 PRECONDITION_FAILED and nothing changes.
+         * @description Its active holds are cancelled and their holders emailed. 409 BOOK_HAS_ACTIVE_BORROWS while copies are out on loan. Send `If-Match` with the ETag of the book as you read it: when the book changed since, 412 PRECONDITION_FAILED and nothing changes.
          */
         delete: operations["deleteBooksById"];
         options?: never;
@@ -724,6 +724,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/borrows/{id}/renew": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Renew a borrow
+         * @description By its borrower or an admin; another user's borrow is 404. dueAt becomes the later of now and the current dueAt, plus LOAN_DAYS (14), and renewalCount goes up by one. 409 ALREADY_RETURNED for a returned borrow, RENEWAL_LIMIT_REACHED after MAX_RENEWALS (2) renewals, BOOK_ON_HOLD while someone waits for the book.
+         */
+        post: operations["postBorrowsByIdRenew"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/books/{id}/return": {
         parameters: {
             query?: never;
@@ -738,6 +758,90 @@ export interface paths {
          * @description Returns the caller's open borrow of the book; 404 when the caller has none.
          */
         post: operations["postBooksByIdReturn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/books/{id}/holds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Place a hold on a book
+         * @description Joins the book's queue (status waiting, with its position). Only while no copy is on the shelf (409 COPIES_AVAILABLE: borrow it instead); 409 ALREADY_ON_HOLD when the caller already has an active hold on it, ALREADY_BORROWED while the caller has it on loan, HOLD_LIMIT_REACHED at 5 active holds. When a copy comes back, the first waiting hold becomes ready, its holder is emailed and has 3 days to borrow it.
+         */
+        post: operations["postBooksByIdHolds"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/holds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your holds
+         * @description The caller's holds, newest first; `status` active (waiting or ready, the default), one status, or all.
+         */
+        get: operations["getHolds"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/holds/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One hold
+         * @description By its holder or an admin; anyone else's is 404.
+         */
+        get: operations["getHoldsById"];
+        put?: never;
+        post?: never;
+        /**
+         * Cancel a hold
+         * @description By its holder or an admin; anyone else's is 404; one that already ended 409 HOLD_NOT_ACTIVE. A ready hold's copy goes to the next waiting hold, or back to the shelf.
+         */
+        delete: operations["deleteHoldsById"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/holds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every hold (admin)
+         * @description Newest first; filters bookId, userId and status (all by default).
+         */
+        get: operations["getAdminHolds"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -987,6 +1091,11 @@ export interface components {
             averageRating: number | null;
             /** Format: int64 */
             reviewCount: number;
+            /**
+             * Format: int64
+             * @description Waiting holds: readers in the queue for a copy
+             */
+            holdCount: number;
             /** Format: int64 */
             ownerId: number;
             /**
@@ -5721,6 +5830,11 @@ export interface operations {
                             averageRating: number | null;
                             /** Format: int64 */
                             reviewCount: number;
+                            /**
+                             * Format: int64
+                             * @description Waiting holds: readers in the queue for a copy
+                             */
+                            holdCount: number;
                             /** Format: int64 */
                             ownerId: number;
                             /**
@@ -5853,6 +5967,11 @@ export interface operations {
                         averageRating: number | null;
                         /** Format: int64 */
                         reviewCount: number;
+                        /**
+                         * Format: int64
+                         * @description Waiting holds: readers in the queue for a copy
+                         */
+                        holdCount: number;
                         /** Format: int64 */
                         ownerId: number;
                         /**
@@ -7033,6 +7152,11 @@ export interface operations {
                             isReturned: boolean;
                             /** @description Not returned and past its due date */
                             overdue: boolean;
+                            /**
+                             * Format: int64
+                             * @description How many times the loan was renewed (0 when borrowed)
+                             */
+                            renewalCount: number;
                         }[];
                         /** Format: int64 */
                         page: number;
@@ -7163,6 +7287,11 @@ export interface operations {
                         isReturned: boolean;
                         /** @description Not returned and past its due date */
                         overdue: boolean;
+                        /**
+                         * Format: int64
+                         * @description How many times the loan was renewed (0 when borrowed)
+                         */
+                        renewalCount: number;
                     };
                 };
             };
@@ -7346,6 +7475,11 @@ export interface operations {
                         isReturned: boolean;
                         /** @description Not returned and past its due date */
                         overdue: boolean;
+                        /**
+                         * Format: int64
+                         * @description How many times the loan was renewed (0 when borrowed)
+                         */
+                        renewalCount: number;
                     };
                 };
             };
@@ -7538,6 +7672,11 @@ export interface operations {
                         isReturned: boolean;
                         /** @description Not returned and past its due date */
                         overdue: boolean;
+                        /**
+                         * Format: int64
+                         * @description How many times the loan was renewed (0 when borrowed)
+                         */
+                        renewalCount: number;
                     };
                 };
             };
@@ -7673,6 +7812,11 @@ export interface operations {
                         isReturned: boolean;
                         /** @description Not returned and past its due date */
                         overdue: boolean;
+                        /**
+                         * Format: int64
+                         * @description How many times the loan was renewed (0 when borrowed)
+                         */
+                        renewalCount: number;
                     };
                 };
             };
@@ -7713,6 +7857,194 @@ export interface operations {
                 };
             };
             /** @description `ALREADY_RETURNED`: The borrow has already been returned. `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running. */
+            409: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE`: The body is larger than allowed (MAX_UPLOAD_BYTES for files). */
+            413: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `URI_TOO_LONG`: The URL is too long. */
+            414: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …). */
+            415: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route. */
+            422: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `RATE_LIMITED`: Too many requests; wait Retry-After seconds. */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INTERNAL`: An unexpected failure; the request id is logged. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: A dependency (the database) is unavailable; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postBorrowsByIdRenew: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK — Renew a borrow */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: int64 */
+                        id: number;
+                        book: {
+                            /** Format: int64 */
+                            id: number;
+                            title: string;
+                            genre: string | null;
+                            author: {
+                                /** Format: int64 */
+                                id: number;
+                                name: string;
+                            };
+                        };
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601, UTC
+                         */
+                        borrowedAt: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601, UTC
+                         */
+                        dueAt: string;
+                        returnedAt: string | null;
+                        isReturned: boolean;
+                        /** @description Not returned and past its due date */
+                        overdue: boolean;
+                        /**
+                         * Format: int64
+                         * @description How many times the loan was renewed (0 when borrowed)
+                         */
+                        renewalCount: number;
+                    };
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is malformed or a field is invalid; `errors` lists each field. */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNAUTHENTICATED`: No access token was sent. `TOKEN_INVALID`: The token or code is not valid (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_EXPIRED`: The token or code has expired (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_REVOKED`: The token was logged out, rotated away or revoked by a password change (401; 400 for one in a body). */
+            401: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `NOT_FOUND`: No such resource, or not one the caller may see. */
+            404: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `ALREADY_RETURNED`: The borrow has already been returned. `RENEWAL_LIMIT_REACHED`: The borrow has been renewed as often as allowed (MAX_RENEWALS). `BOOK_ON_HOLD`: Someone is waiting for the book, so it cannot be renewed. `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running. */
             409: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
@@ -7856,6 +8188,11 @@ export interface operations {
                         isReturned: boolean;
                         /** @description Not returned and past its due date */
                         overdue: boolean;
+                        /**
+                         * Format: int64
+                         * @description How many times the loan was renewed (0 when borrowed)
+                         */
+                        renewalCount: number;
                     };
                 };
             };
@@ -8000,6 +8337,805 @@ export interface operations {
             };
         };
     };
+    postBooksByIdHolds: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Created — Place a hold on a book */
+            201: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 3,
+                     *       "book": {
+                     *         "id": 42,
+                     *         "title": "The Hobbit",
+                     *         "author": {
+                     *           "id": 7,
+                     *           "name": "J. R. R. Tolkien"
+                     *         }
+                     *       },
+                     *       "user": {
+                     *         "id": 5,
+                     *         "username": "bilbo"
+                     *       },
+                     *       "status": "waiting",
+                     *       "position": 1,
+                     *       "createdAt": "2026-12-01T10:00:00.000Z",
+                     *       "readyAt": null,
+                     *       "pickupBy": null,
+                     *       "endedAt": null
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: int64 */
+                        id: number;
+                        book: {
+                            /** Format: int64 */
+                            id: number;
+                            title: string;
+                            author: {
+                                /** Format: int64 */
+                                id: number;
+                                name: string;
+                            };
+                        };
+                        user: {
+                            /** Format: int64 */
+                            id: number;
+                            username: string | null;
+                        };
+                        /**
+                         * @description waiting in the queue; ready on the hold shelf until pickupBy; fulfilled (borrowed), cancelled or expired
+                         * @enum {string}
+                         */
+                        status: "waiting" | "ready" | "fulfilled" | "cancelled" | "expired";
+                        /** @description 1-based place among the book's waiting holds; null unless waiting */
+                        position: number | null;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601, UTC
+                         */
+                        createdAt: string;
+                        /** @description When a copy was put on the hold shelf for it */
+                        readyAt: string | null;
+                        /** @description readyAt + HOLD_PICKUP_DAYS: borrow it before then */
+                        pickupBy: string | null;
+                        /** @description When it was fulfilled, cancelled or expired */
+                        endedAt: string | null;
+                    };
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is malformed or a field is invalid; `errors` lists each field. */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNAUTHENTICATED`: No access token was sent. `TOKEN_INVALID`: The token or code is not valid (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_EXPIRED`: The token or code has expired (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_REVOKED`: The token was logged out, rotated away or revoked by a password change (401; 400 for one in a body). */
+            401: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `EMAIL_NOT_VERIFIED`: The account has not verified its email address yet. */
+            403: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `NOT_FOUND`: No such resource, or not one the caller may see. */
+            404: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `COPIES_AVAILABLE`: A copy is on the shelf: borrow it instead of placing a hold. `ALREADY_ON_HOLD`: The caller already has an active hold on this book. `ALREADY_BORROWED`: The caller already has an open borrow of this book. `HOLD_LIMIT_REACHED`: The caller has as many active holds as allowed (MAX_ACTIVE_HOLDS). `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running. */
+            409: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE`: The body is larger than allowed (MAX_UPLOAD_BYTES for files). */
+            413: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `URI_TOO_LONG`: The URL is too long. */
+            414: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …). */
+            415: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route. */
+            422: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `RATE_LIMITED`: Too many requests; wait Retry-After seconds. */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INTERNAL`: An unexpected failure; the request id is logged. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: A dependency (the database) is unavailable; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getHolds: {
+        parameters: {
+            query?: {
+                page?: number;
+                pageSize?: number;
+                /** @description active: waiting or ready; one status; or all */
+                status?: "active" | "waiting" | "ready" | "fulfilled" | "cancelled" | "expired" | "all";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK — Your holds */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: int64 */
+                            id: number;
+                            book: {
+                                /** Format: int64 */
+                                id: number;
+                                title: string;
+                                author: {
+                                    /** Format: int64 */
+                                    id: number;
+                                    name: string;
+                                };
+                            };
+                            user: {
+                                /** Format: int64 */
+                                id: number;
+                                username: string | null;
+                            };
+                            /**
+                             * @description waiting in the queue; ready on the hold shelf until pickupBy; fulfilled (borrowed), cancelled or expired
+                             * @enum {string}
+                             */
+                            status: "waiting" | "ready" | "fulfilled" | "cancelled" | "expired";
+                            /** @description 1-based place among the book's waiting holds; null unless waiting */
+                            position: number | null;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601, UTC
+                             */
+                            createdAt: string;
+                            /** @description When a copy was put on the hold shelf for it */
+                            readyAt: string | null;
+                            /** @description readyAt + HOLD_PICKUP_DAYS: borrow it before then */
+                            pickupBy: string | null;
+                            /** @description When it was fulfilled, cancelled or expired */
+                            endedAt: string | null;
+                        }[];
+                        /** Format: int64 */
+                        page: number;
+                        /** Format: int32 */
+                        pageSize: number;
+                        /** Format: int64 */
+                        total: number;
+                        /** Format: int64 */
+                        totalPages: number;
+                    };
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is malformed or a field is invalid; `errors` lists each field. */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNAUTHENTICATED`: No access token was sent. `TOKEN_INVALID`: The token or code is not valid (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_EXPIRED`: The token or code has expired (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_REVOKED`: The token was logged out, rotated away or revoked by a password change (401; 400 for one in a body). */
+            401: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `RATE_LIMITED`: Too many requests; wait Retry-After seconds. */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INTERNAL`: An unexpected failure; the request id is logged. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: A dependency (the database) is unavailable; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getHoldsById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK — One hold */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 3,
+                     *       "book": {
+                     *         "id": 42,
+                     *         "title": "The Hobbit",
+                     *         "author": {
+                     *           "id": 7,
+                     *           "name": "J. R. R. Tolkien"
+                     *         }
+                     *       },
+                     *       "user": {
+                     *         "id": 5,
+                     *         "username": "bilbo"
+                     *       },
+                     *       "status": "waiting",
+                     *       "position": 1,
+                     *       "createdAt": "2026-12-01T10:00:00.000Z",
+                     *       "readyAt": null,
+                     *       "pickupBy": null,
+                     *       "endedAt": null
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: int64 */
+                        id: number;
+                        book: {
+                            /** Format: int64 */
+                            id: number;
+                            title: string;
+                            author: {
+                                /** Format: int64 */
+                                id: number;
+                                name: string;
+                            };
+                        };
+                        user: {
+                            /** Format: int64 */
+                            id: number;
+                            username: string | null;
+                        };
+                        /**
+                         * @description waiting in the queue; ready on the hold shelf until pickupBy; fulfilled (borrowed), cancelled or expired
+                         * @enum {string}
+                         */
+                        status: "waiting" | "ready" | "fulfilled" | "cancelled" | "expired";
+                        /** @description 1-based place among the book's waiting holds; null unless waiting */
+                        position: number | null;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601, UTC
+                         */
+                        createdAt: string;
+                        /** @description When a copy was put on the hold shelf for it */
+                        readyAt: string | null;
+                        /** @description readyAt + HOLD_PICKUP_DAYS: borrow it before then */
+                        pickupBy: string | null;
+                        /** @description When it was fulfilled, cancelled or expired */
+                        endedAt: string | null;
+                    };
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is malformed or a field is invalid; `errors` lists each field. */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNAUTHENTICATED`: No access token was sent. `TOKEN_INVALID`: The token or code is not valid (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_EXPIRED`: The token or code has expired (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_REVOKED`: The token was logged out, rotated away or revoked by a password change (401; 400 for one in a body). */
+            401: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `NOT_FOUND`: No such resource, or not one the caller may see. */
+            404: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `URI_TOO_LONG`: The URL is too long. */
+            414: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `RATE_LIMITED`: Too many requests; wait Retry-After seconds. */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INTERNAL`: An unexpected failure; the request id is logged. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: A dependency (the database) is unavailable; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteHoldsById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `VALIDATION_FAILED`: The request is malformed or a field is invalid; `errors` lists each field. */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNAUTHENTICATED`: No access token was sent. `TOKEN_INVALID`: The token or code is not valid (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_EXPIRED`: The token or code has expired (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_REVOKED`: The token was logged out, rotated away or revoked by a password change (401; 400 for one in a body). */
+            401: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `NOT_FOUND`: No such resource, or not one the caller may see. */
+            404: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `HOLD_NOT_ACTIVE`: The hold has already ended. */
+            409: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE`: The body is larger than allowed (MAX_UPLOAD_BYTES for files). */
+            413: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `URI_TOO_LONG`: The URL is too long. */
+            414: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …). */
+            415: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `RATE_LIMITED`: Too many requests; wait Retry-After seconds. */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INTERNAL`: An unexpected failure; the request id is logged. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: A dependency (the database) is unavailable; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAdminHolds: {
+        parameters: {
+            query?: {
+                page?: number;
+                pageSize?: number;
+                /** @description active: waiting or ready; one status; or all */
+                status?: "active" | "waiting" | "ready" | "fulfilled" | "cancelled" | "expired" | "all";
+                bookId?: number;
+                userId?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK — Every hold (admin) */
+            200: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: int64 */
+                            id: number;
+                            book: {
+                                /** Format: int64 */
+                                id: number;
+                                title: string;
+                                author: {
+                                    /** Format: int64 */
+                                    id: number;
+                                    name: string;
+                                };
+                            };
+                            user: {
+                                /** Format: int64 */
+                                id: number;
+                                username: string | null;
+                            };
+                            /**
+                             * @description waiting in the queue; ready on the hold shelf until pickupBy; fulfilled (borrowed), cancelled or expired
+                             * @enum {string}
+                             */
+                            status: "waiting" | "ready" | "fulfilled" | "cancelled" | "expired";
+                            /** @description 1-based place among the book's waiting holds; null unless waiting */
+                            position: number | null;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601, UTC
+                             */
+                            createdAt: string;
+                            /** @description When a copy was put on the hold shelf for it */
+                            readyAt: string | null;
+                            /** @description readyAt + HOLD_PICKUP_DAYS: borrow it before then */
+                            pickupBy: string | null;
+                            /** @description When it was fulfilled, cancelled or expired */
+                            endedAt: string | null;
+                        }[];
+                        /** Format: int64 */
+                        page: number;
+                        /** Format: int32 */
+                        pageSize: number;
+                        /** Format: int64 */
+                        total: number;
+                        /** Format: int64 */
+                        totalPages: number;
+                    };
+                };
+            };
+            /** @description `VALIDATION_FAILED`: The request is malformed or a field is invalid; `errors` lists each field. */
+            400: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `UNAUTHENTICATED`: No access token was sent. `TOKEN_INVALID`: The token or code is not valid (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_EXPIRED`: The token or code has expired (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_REVOKED`: The token was logged out, rotated away or revoked by a password change (401; 400 for one in a body). */
+            401: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `FORBIDDEN`: The caller may not do this (not the owner, or not an admin). */
+            403: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `RATE_LIMITED`: Too many requests; wait Retry-After seconds. */
+            429: {
+                headers: {
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `INTERNAL`: An unexpected failure; the request id is logged. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: A dependency (the database) is unavailable; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getAdminBooks: {
         parameters: {
             query?: {
@@ -8048,6 +9184,11 @@ export interface operations {
                             averageRating: number | null;
                             /** Format: int64 */
                             reviewCount: number;
+                            /**
+                             * Format: int64
+                             * @description Waiting holds: readers in the queue for a copy
+                             */
+                            holdCount: number;
                             /** Format: int64 */
                             ownerId: number;
                             /**
@@ -8225,6 +9366,11 @@ export interface operations {
                             isReturned: boolean;
                             /** @description Not returned and past its due date */
                             overdue: boolean;
+                            /**
+                             * Format: int64
+                             * @description How many times the loan was renewed (0 when borrowed)
+                             */
+                            renewalCount: number;
                             user: {
                                 /** Format: int64 */
                                 id: number;
@@ -8483,6 +9629,16 @@ export interface operations {
                          * @description Borrows returned in the window
                          */
                         returnedCount: number;
+                        /**
+                         * Format: int64
+                         * @description Renewals of the borrows made in the window
+                         */
+                        renewalCount: number;
+                        /**
+                         * Format: int64
+                         * @description Holds placed in the window
+                         */
+                        holdsPlaced: number;
                         /** @description Most borrowed in the window; ties by id */
                         topBooks: {
                             book: {
