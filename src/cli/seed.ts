@@ -45,9 +45,11 @@ async function main (): Promise<void> {
     force: values.force,
     progress: process.stderr.isTTY,
     maxOpenBorrows: config.MAX_OPEN_BORROWS,
-    loanDays: config.LOAN_DAYS
+    loanDays: config.LOAN_DAYS,
+    maxActiveHolds: config.MAX_ACTIVE_HOLDS,
+    pickupDays: config.HOLD_PICKUP_DAYS
   })
-  console.log(`Seeded ${summary.database} in ${summary.seconds} s: ${summary.users} users, ${summary.authors} authors, ${summary.books} books (${summary.deletedBooks} soft-deleted), ${summary.borrows} borrows (${summary.openBorrows} open).`)
+  console.log(`Seeded ${summary.database} in ${summary.seconds} s: ${summary.users} users, ${summary.authors} authors, ${summary.books} books (${summary.deletedBooks} soft-deleted), ${summary.borrows} borrows (${summary.openBorrows} open), ${summary.holds} holds (${summary.activeHolds} active).`)
   console.log(`Log in as ${seedAdminEmail} (admin) or reader1@example.com with the password "${seedPassword}".`)
 }
 

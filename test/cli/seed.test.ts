@@ -42,7 +42,6 @@ t.test('seedDatabase fills a database with consistent data', async (t) => {
 
   t.equal(await scalar(url, `SELECT COUNT(*) FROM books b WHERE b.borrowed_copies <>
     (SELECT COUNT(*) FROM borrows r WHERE r.book_id = b.id AND r.returned_at IS NULL)`), 0, 'borrowed copies = open borrows, per book')
-  t.equal(await scalar(url, 'SELECT COUNT(*) FROM books WHERE available_copies + borrowed_copies + set_aside_copies <> total_copies'), 0, 'copies add up')
   t.equal(await scalar(url, 'SELECT COUNT(*) FROM books WHERE deleted_at IS NOT NULL AND borrowed_copies > 0'), 0, 'no open borrow of a deleted book')
   t.equal(await scalar(url, 'SELECT COUNT(*) FROM (SELECT user_id, book_id FROM borrows WHERE returned_at IS NULL GROUP BY user_id, book_id HAVING COUNT(*) > 1) d'), 0, 'one open borrow per user and book')
   t.equal(await scalar(url, 'SELECT COUNT(*) FROM (SELECT user_id FROM borrows WHERE returned_at IS NULL GROUP BY user_id HAVING COUNT(*) > 5) d'), 0, 'at most MAX_OPEN_BORROWS per user')
@@ -52,12 +51,31 @@ t.test('seedDatabase fills a database with consistent data', async (t) => {
   t.equal(await scalar(url, 'SELECT COUNT(*) FROM borrows r JOIN users u ON u.id = r.user_id WHERE u.email_verified_at IS NULL'), 0, 'only verified users borrow')
   t.equal(await scalar(url, 'SELECT COUNT(DISTINCT isbn) FROM books'), 150, 'distinct ISBNs')
 
+  t.equal(await scalar(url, 'SELECT COUNT(*) FROM holds'), summary.holds)
+  t.equal(await scalar(url, 'SELECT COUNT(*) FROM holds WHERE status IN (\'waiting\', \'ready\')'), summary.activeHolds)
+  for (const status of ['waiting', 'ready', 'fulfilled', 'cancelled', 'expired']) {
+    t.ok(await scalar(url, `SELECT COUNT(*) FROM holds WHERE status = '${status}'`) > 0, `some holds are ${status}`)
+  }
+  t.equal(await scalar(url, 'SELECT COUNT(*) FROM books WHERE available_copies + borrowed_copies + held_copies + set_aside_copies <> total_copies'), 0, 'copies add up, the hold shelf included')
+  t.equal(await scalar(url, `SELECT COUNT(*) FROM books b WHERE b.held_copies <> (SELECT COUNT(*) FROM holds h WHERE h.book_id = b.id AND h.status = 'ready')
+    OR b.hold_count <> (SELECT COUNT(*) FROM holds h WHERE h.book_id = b.id AND h.status = 'waiting')`), 0, 'held copies = ready holds, holdCount = waiting holds')
+  t.equal(await scalar(url, 'SELECT COUNT(*) FROM books WHERE hold_count > 0 AND (available_copies > 0 OR deleted_at IS NOT NULL)'), 0, 'queues only on active books with no copy on the shelf')
+  t.equal(await scalar(url, `SELECT COUNT(*) FROM holds h JOIN borrows r ON r.user_id = h.user_id AND r.book_id = h.book_id
+    WHERE h.status IN ('waiting', 'ready') AND r.returned_at IS NULL`), 0, 'no active hold on a book its holder has on loan')
+  t.equal(await scalar(url, 'SELECT COUNT(*) FROM (SELECT user_id FROM holds WHERE status IN (\'waiting\', \'ready\') GROUP BY user_id HAVING COUNT(*) > 5) d'), 0, 'at most MAX_ACTIVE_HOLDS per user')
+  t.equal(await scalar(url, `SELECT COUNT(*) FROM holds r JOIN holds w ON w.book_id = r.book_id
+    WHERE r.status = 'ready' AND w.status = 'waiting' AND w.id < r.id`), 0, 'a ready hold was first in its queue')
+  t.equal(await scalar(url, `SELECT COUNT(*) FROM holds WHERE status = 'ready' AND pickup_by < CURRENT_TIMESTAMP(3)
+    OR created_at > CURRENT_TIMESTAMP(3) OR ready_at < created_at OR ended_at < created_at`), 0, 'no ready hold is past pickup; nothing in the future')
+  t.equal(await scalar(url, 'SELECT COUNT(*) FROM holds h JOIN users u ON u.id = h.user_id WHERE u.email_verified_at IS NULL'), 0, 'only verified users hold')
+
   await t.rejects(seedDatabase({ databaseUrl: url, users: 5, authors: 1, books: 1, borrows: 1 }), SeedRefusedError, 'refuses a database that holds users')
   t.equal(await scalar(url, 'SELECT COUNT(*) FROM users'), 60, 'left untouched')
 
   const again = await seedDatabase({ databaseUrl: url, users: 5, authors: 2, books: 3, borrows: 10, force: true, seed: 7 })
   t.match(again, { users: 5, books: 3, borrows: 10 })
   t.equal(await scalar(url, 'SELECT COUNT(*) FROM users'), 5, '--force empties it first')
+  t.equal(await scalar(url, 'SELECT COUNT(*) FROM holds'), again.holds)
   t.equal(await scalar(url, 'SELECT COUNT(*) FROM borrows'), 10)
   t.equal(await scalar(url, 'SELECT MIN(id) FROM users'), 1)
 })
@@ -75,7 +93,7 @@ t.test('npm run db:seed (the command line)', async (t) => {
   const args = ['--import', 'tsx', 'src/cli/seed.ts', '--database-url', url, '--users', '4', '--authors', '2', '--books', '3', '--borrows', '1_000']
   const env = childEnv({ NODE_ENV: 'test', DATABASE_URL: url })
   const { stdout } = await run(process.execPath, args, { env })
-  t.match(stdout, /Seeded bookstore_test_\w+ in [\d.]+ s: 4 users, 2 authors, 3 books \(\d+ soft-deleted\), 1000 borrows \(\d+ open\)/)
+  t.match(stdout, /Seeded bookstore_test_\w+ in [\d.]+ s: 4 users, 2 authors, 3 books \(\d+ soft-deleted\), 1000 borrows \(\d+ open\), \d+ holds \(\d+ active\)/)
   t.match(stdout, /bookstore-seed-password/)
   t.equal(await scalar(url, 'SELECT COUNT(*) FROM borrows'), 1000)
 

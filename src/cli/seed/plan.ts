@@ -45,7 +45,7 @@ export function isbnFor (sequence: number): string {
 }
 
 /** One seeded reader in twenty has not verified their email (and so borrows nothing). */
-const isUnverified = (index: number) => index % 20 === 19
+export const isUnverified = (index: number) => index % 20 === 19
 
 const dateOf = (year: number, random: Random) =>
   `${year}-${String(random.integer(1, 12)).padStart(2, '0')}-${String(random.integer(1, 28)).padStart(2, '0')}`
@@ -96,6 +96,8 @@ export interface PlannedBook {
   deletedAt: number | null
   totalCopies: number
   open: number
+  /** Copies on the hold shelf (a ready hold each), set by the holds plan. */
+  held: number
 }
 
 export function planBooks (random: Random, frame: Frame, firstBookId: number, count: number): PlannedBook[] {
@@ -108,7 +110,8 @@ export function planBooks (random: Random, frame: Frame, firstBookId: number, co
       createdAt,
       deletedAt: deleted ? createdAt + Math.floor(random.next() * (frame.now - createdAt)) : null,
       totalCopies: random.pick(copyWeights),
-      open: 0
+      open: 0,
+      held: 0
     })
   }
   return planned
@@ -128,8 +131,9 @@ export function bookRow (random: Random, frame: Frame, book: PlannedBook): typeo
     authorId: frame.firstAuthorId + random.integer(0, frame.authorCount - 1),
     ownerId: frame.firstUserId + random.integer(0, frame.userCount - 1),
     totalCopies: book.totalCopies,
-    availableCopies: book.totalCopies - book.open,
+    availableCopies: book.totalCopies - book.open - book.held,
     borrowedCopies: book.open,
+    heldCopies: book.held,
     deletedAt: book.deletedAt === null ? null : new Date(book.deletedAt),
     createdAt: new Date(book.createdAt),
     updatedAt: new Date(book.deletedAt ?? book.createdAt)

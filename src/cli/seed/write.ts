@@ -6,9 +6,11 @@ import type { Pool } from 'mysql2/promise'
 import { casing, connectDatabase, connectedDrizzle, type Database, type DatabaseHandle } from '../../db/client.js'
 import { migrateDatabase, parseDatabaseUrl } from '../../db/migrate.js'
 import {
-  authors, books, bookTotals, borrows, emailOutbox, emailTokens, favorites, files, notices, refreshTokens, reviews, revokedAccessTokens, users
+  authors, books, bookTotals, borrows, emailOutbox, emailTokens, favorites, files, holds, idempotencyKeys, loginFailures, notices, refreshTokens, reviews,
+  revokedAccessTokens, users
 } from '../../db/schema/index.js'
 import { withPasswordHasher } from '../../modules/accounts/index.js'
+import { planHolds } from './holds.js'
 import {
   authorRow, bookRow, borrowRow, day, generator, planBooks, planBorrows, seedPassword, userRow,
   type Frame, type PlannedBook, type Random
@@ -32,6 +34,10 @@ export interface SeedOptions {
   maxOpenBorrows?: number
   /** Loan length, as LOAN_DAYS. */
   loanDays?: number
+  /** Active holds a user may have, as MAX_ACTIVE_HOLDS. */
+  maxActiveHolds?: number
+  /** Days a ready hold waits for its holder, as HOLD_PICKUP_DAYS. */
+  pickupDays?: number
 }
 
 export interface SeedSummary {
@@ -42,6 +48,9 @@ export interface SeedSummary {
   deletedBooks: number
   borrows: number
   openBorrows: number
+  holds: number
+  /** Waiting or ready. */
+  activeHolds: number
   seconds: number
 }
 
@@ -104,7 +113,7 @@ class Inserter {
 }
 
 /** Every table holding data. */
-const dataTables = [notices, borrows, reviews, favorites, files, refreshTokens, emailTokens, emailOutbox, revokedAccessTokens, books, bookTotals, authors, users]
+const dataTables = [notices, holds, borrows, reviews, favorites, files, refreshTokens, emailTokens, emailOutbox, idempotencyKeys, loginFailures, revokedAccessTokens, books, bookTotals, authors, users]
 
 /** Refuses a database that holds users, or (with `force`) empties every table. */
 async function refuseOrEmpty ({ pool, db }: DatabaseHandle, databaseUrl: string, force: boolean): Promise<void> {
@@ -164,7 +173,7 @@ async function writePeople (db: Database, inserter: Inserter, random: Random, co
  */
 export async function seedDatabase (options: SeedOptions): Promise<SeedSummary> {
   checkCounts(options)
-  const { databaseUrl, force = false, seed = 1, chunkSize = 5000, progress = false, maxOpenBorrows = 5, loanDays = 14 } = options
+  const { databaseUrl, force = false, seed = 1, chunkSize = 5000, progress = false, maxOpenBorrows = 5, loanDays = 14, maxActiveHolds = 5, pickupDays = 3 } = options
   const started = Date.now()
   const random = generator(seed)
   await migrateDatabase(databaseUrl)
@@ -179,6 +188,8 @@ export async function seedDatabase (options: SeedOptions): Promise<SeedSummary> 
     const frame = await writePeople(db, inserter, random, options)
     const planned = planBooks(random, frame, await nextId(db, books), options.books)
     const plan = planBorrows(random, frame, planned, { count: options.borrows, maxOpenBorrows, loanDays })
+    // A generator of their own, so that adding holds changed none of the other seeded rows.
+    const holdRows = planHolds(generator(seed + 1), frame, planned, plan, { maxActiveHolds, pickupDays })
     await inserter.write(books, planned.length, (index) => bookRow(random, frame, planned[index] as PlannedBook))
     // Borrows refer to users and books: those must be in before the first borrow.
     await inserter.flush()
@@ -186,9 +197,15 @@ export async function seedDatabase (options: SeedOptions): Promise<SeedSummary> 
     // INSERTs would lock those rows in different orders (deadlocks).
     const borrowInserter = new Inserter(handle.pool, bars, chunkSize, 1)
     await borrowInserter.write(borrows, options.borrows, (position) => borrowRow(plan, position, loanDays))
+    // Holds after the borrows, one INSERT at a time too: a trigger counts waiting holds on their book.
+    await borrowInserter.write(holds, holdRows.length, (index) => {
+      const row = holdRows[index]
+      if (row === undefined) throw new Error(`no planned hold ${index}`)
+      return row
+    })
     await borrowInserter.flush()
     // Fresh statistics after a bulk load, or the optimizer picks join orders for empty tables.
-    await db.execute(sql`ANALYZE TABLE ${users}, ${authors}, ${books}, ${borrows}, ${favorites}, ${reviews}`)
+    await db.execute(sql`ANALYZE TABLE ${users}, ${authors}, ${books}, ${borrows}, ${holds}, ${favorites}, ${reviews}`)
     return {
       database: parseDatabaseUrl(databaseUrl).database,
       users: options.users,
@@ -197,6 +214,8 @@ export async function seedDatabase (options: SeedOptions): Promise<SeedSummary> 
       deletedBooks: planned.filter((book) => book.deletedAt !== null).length,
       borrows: options.borrows,
       openBorrows: plan.openCount,
+      holds: holdRows.length,
+      activeHolds: holdRows.filter((hold) => hold.status === 'waiting' || hold.status === 'ready').length,
       seconds: Math.round((Date.now() - started) / 100) / 10
     }
   } finally {
