@@ -1534,6 +1534,7 @@ export interface operations {
                         /** @enum {boolean} */
                         verified: true;
                     };
+                    "text/html": string;
                 };
             };
             /** @description Redirect to the frontend (FRONTEND_URL), `/email-verified?status=verified|invalid|expired` */
@@ -1553,6 +1554,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "text/html": string;
                 };
             };
             /** @description `RATE_LIMITED`: Too many requests; wait Retry-After seconds. */
@@ -1612,6 +1614,7 @@ export interface operations {
                         /** @enum {boolean} */
                         verified: true;
                     };
+                    "text/html": string;
                 };
             };
             /** @description Redirect to the frontend (FRONTEND_URL), `/email-verified?status=verified|invalid|expired` */
@@ -1631,6 +1634,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "text/html": string;
                 };
             };
             /** @description `PAYLOAD_TOO_LARGE`: The body is larger than allowed (MAX_UPLOAD_BYTES for files). */
