@@ -18,7 +18,7 @@ export type Problem = {
     /**
      * Stable UPPER_SNAKE identifier
      */
-    code: 'VALIDATION_FAILED' | 'TOKEN_INVALID' | 'TOKEN_EXPIRED' | 'TOKEN_REVOKED' | 'UNAUTHENTICATED' | 'INVALID_CREDENTIALS' | 'EMAIL_NOT_VERIFIED' | 'FORBIDDEN' | 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'REQUEST_TIMEOUT' | 'EMAIL_TAKEN' | 'USERNAME_TAKEN' | 'ISBN_TAKEN' | 'ALREADY_FAVORITE' | 'ALREADY_REVIEWED' | 'ALREADY_BORROWED' | 'NO_COPIES_AVAILABLE' | 'BORROW_LIMIT_REACHED' | 'ALREADY_RETURNED' | 'BOOK_HAS_ACTIVE_BORROWS' | 'AUTHOR_HAS_BOOKS' | 'COPIES_BELOW_BORROWED' | 'COPIES_OUT_OF_RANGE' | 'RENEWAL_LIMIT_REACHED' | 'BOOK_ON_HOLD' | 'COPIES_AVAILABLE' | 'ALREADY_ON_HOLD' | 'HOLD_LIMIT_REACHED' | 'HOLD_NOT_ACTIVE' | 'IDEMPOTENCY_IN_PROGRESS' | 'CONFLICT' | 'PRECONDITION_FAILED' | 'PAYLOAD_TOO_LARGE' | 'URI_TOO_LONG' | 'UNSUPPORTED_MEDIA_TYPE' | 'RANGE_NOT_SATISFIABLE' | 'IDEMPOTENCY_KEY_REUSED' | 'RATE_LIMITED' | 'HEADERS_TOO_LARGE' | 'INTERNAL' | 'SERVICE_UNAVAILABLE';
+    code: 'VALIDATION_FAILED' | 'TOKEN_INVALID' | 'TOKEN_EXPIRED' | 'TOKEN_REVOKED' | 'UNAUTHENTICATED' | 'INVALID_CREDENTIALS' | 'EMAIL_NOT_VERIFIED' | 'FORBIDDEN' | 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'REQUEST_TIMEOUT' | 'EMAIL_TAKEN' | 'USERNAME_TAKEN' | 'ISBN_TAKEN' | 'ALREADY_FAVORITE' | 'ALREADY_REVIEWED' | 'ALREADY_BORROWED' | 'NO_COPIES_AVAILABLE' | 'BORROW_LIMIT_REACHED' | 'ALREADY_RETURNED' | 'BOOK_HAS_ACTIVE_BORROWS' | 'AUTHOR_HAS_BOOKS' | 'COPIES_BELOW_BORROWED' | 'COPIES_OUT_OF_RANGE' | 'RENEWAL_LIMIT_REACHED' | 'BOOK_ON_HOLD' | 'COPIES_AVAILABLE' | 'ALREADY_ON_HOLD' | 'HOLD_LIMIT_REACHED' | 'HOLD_NOT_ACTIVE' | 'IDEMPOTENCY_IN_PROGRESS' | 'CONFLICT' | 'PRECONDITION_FAILED' | 'PAYLOAD_TOO_LARGE' | 'URI_TOO_LONG' | 'UNSUPPORTED_MEDIA_TYPE' | 'RANGE_NOT_SATISFIABLE' | 'EXPECTATION_FAILED' | 'IDEMPOTENCY_KEY_REUSED' | 'RATE_LIMITED' | 'HEADERS_TOO_LARGE' | 'INTERNAL' | 'SERVICE_UNAVAILABLE';
     errors?: Array<{
         /**
          * Where the value is, e.g. /body/email
@@ -153,6 +153,12 @@ export type PostRegisterData = {
          */
         username?: string | null;
     };
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/register';
@@ -164,7 +170,7 @@ export type PostRegisterErrors = {
      */
     400: Problem;
     /**
-     * `EMAIL_TAKEN`: An account already uses this email address. `USERNAME_TAKEN`: An account already uses this username.
+     * `EMAIL_TAKEN`: An account already uses this email address. `USERNAME_TAKEN`: An account already uses this username. `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
      */
     409: Problem;
     /**
@@ -175,6 +181,14 @@ export type PostRegisterErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -220,6 +234,12 @@ export type PostUserRegisterData = {
          */
         username?: string | null;
     };
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/user/register';
@@ -231,7 +251,7 @@ export type PostUserRegisterErrors = {
      */
     400: Problem;
     /**
-     * `EMAIL_TAKEN`: An account already uses this email address. `USERNAME_TAKEN`: An account already uses this username.
+     * `EMAIL_TAKEN`: An account already uses this email address. `USERNAME_TAKEN`: An account already uses this username. `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
      */
     409: Problem;
     /**
@@ -242,6 +262,14 @@ export type PostUserRegisterErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -297,6 +325,10 @@ export type PostVerifyEmailResendErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -388,6 +420,10 @@ export type PostVerifyEmailByTokenErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -452,6 +488,10 @@ export type PostTokenErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -528,6 +568,10 @@ export type PostLoginErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -603,6 +647,10 @@ export type PostUserLoginErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -665,6 +713,10 @@ export type PostTokenRefreshErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -729,6 +781,10 @@ export type PostRefreshErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -788,6 +844,10 @@ export type PostTokenVerifyErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -841,6 +901,10 @@ export type PostVerifyErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -903,6 +967,10 @@ export type PostLogoutErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -957,6 +1025,10 @@ export type PostUserLogoutErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -1005,6 +1077,10 @@ export type PostLogoutAllErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -1110,6 +1186,10 @@ export type PatchMeErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -1219,6 +1299,10 @@ export type PostChangePasswordErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -1268,6 +1352,10 @@ export type PostPasswordResetErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -1321,6 +1409,10 @@ export type PostPasswordResetConfirmErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -1440,6 +1532,12 @@ export type PostBooksData = {
         author?: string;
         totalCopies?: number;
     };
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/books';
@@ -1463,7 +1561,7 @@ export type PostBooksErrors = {
      */
     404: Problem;
     /**
-     * `ISBN_TAKEN`: An active book already has this ISBN.
+     * `ISBN_TAKEN`: An active book already has this ISBN. `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
      */
     409: Problem;
     /**
@@ -1474,6 +1572,14 @@ export type PostBooksErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -1661,6 +1767,10 @@ export type DeleteBooksByIdErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -1792,6 +1902,10 @@ export type PatchBooksByIdErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -1880,6 +1994,10 @@ export type PutBooksByIdErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -1942,6 +2060,10 @@ export type PostAdminBooksByIdRestoreErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -2032,6 +2154,12 @@ export type PostAuthorsData = {
         birthdate?: string | null;
         nationality?: string | null;
     };
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/authors';
@@ -2051,6 +2179,10 @@ export type PostAuthorsErrors = {
      */
     403: Problem;
     /**
+     * `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
+     */
+    409: Problem;
+    /**
      * `PAYLOAD_TOO_LARGE`: The body is larger than allowed (MAX_UPLOAD_BYTES for files).
      */
     413: Problem;
@@ -2058,6 +2190,14 @@ export type PostAuthorsErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -2132,6 +2272,10 @@ export type DeleteAuthorsByIdErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -2250,6 +2394,10 @@ export type PatchAuthorsByIdErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -2323,6 +2471,10 @@ export type PutAuthorsByIdErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -2474,6 +2626,10 @@ export type DeleteFavoritesByBookIdErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -2500,6 +2656,12 @@ export type DeleteFavoritesByBookIdResponse = DeleteFavoritesByBookIdResponses[k
 
 export type PostFavoritesByBookIdData = {
     body?: never;
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path: {
         bookId: number;
     };
@@ -2521,7 +2683,7 @@ export type PostFavoritesByBookIdErrors = {
      */
     404: Problem;
     /**
-     * `ALREADY_FAVORITE`: The book is already a favourite.
+     * `ALREADY_FAVORITE`: The book is already a favourite. `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
      */
     409: Problem;
     /**
@@ -2532,6 +2694,14 @@ export type PostFavoritesByBookIdErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -2602,6 +2772,12 @@ export type PostBookReviewData = {
          */
         comment?: string | null;
     };
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/book/review';
@@ -2625,7 +2801,7 @@ export type PostBookReviewErrors = {
      */
     404: Problem;
     /**
-     * `ALREADY_REVIEWED`: The caller has already reviewed this book.
+     * `ALREADY_REVIEWED`: The caller has already reviewed this book. `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
      */
     409: Problem;
     /**
@@ -2636,6 +2812,14 @@ export type PostBookReviewErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -2757,6 +2941,12 @@ export type PostBooksByIdReviewsData = {
          */
         comment?: string | null;
     };
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path: {
         id: number;
     };
@@ -2782,7 +2972,7 @@ export type PostBooksByIdReviewsErrors = {
      */
     404: Problem;
     /**
-     * `ALREADY_REVIEWED`: The caller has already reviewed this book.
+     * `ALREADY_REVIEWED`: The caller has already reviewed this book. `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
      */
     409: Problem;
     /**
@@ -2793,6 +2983,14 @@ export type PostBooksByIdReviewsErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -2872,6 +3070,10 @@ export type DeleteReviewsByIdErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -2936,6 +3138,10 @@ export type PutReviewsByIdErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -3081,6 +3287,12 @@ export type PostBorrowsData = {
     body: {
         bookId: number;
     };
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/borrows';
@@ -3104,7 +3316,7 @@ export type PostBorrowsErrors = {
      */
     404: Problem;
     /**
-     * `NO_COPIES_AVAILABLE`: No copy of the book is on the shelf. `ALREADY_BORROWED`: The caller already has an open borrow of this book. `BORROW_LIMIT_REACHED`: The caller has as many open borrows as allowed (MAX_OPEN_BORROWS).
+     * `NO_COPIES_AVAILABLE`: No copy of the book is on the shelf. `ALREADY_BORROWED`: The caller already has an open borrow of this book. `BORROW_LIMIT_REACHED`: The caller has as many open borrows as allowed (MAX_OPEN_BORROWS). `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
      */
     409: Problem;
     /**
@@ -3115,6 +3327,14 @@ export type PostBorrowsErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -3169,6 +3389,12 @@ export type PostBorrowsResponse = PostBorrowsResponses[keyof PostBorrowsResponse
 
 export type PostBooksByIdBorrowData = {
     body?: never;
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path: {
         id: number;
     };
@@ -3194,7 +3420,7 @@ export type PostBooksByIdBorrowErrors = {
      */
     404: Problem;
     /**
-     * `NO_COPIES_AVAILABLE`: No copy of the book is on the shelf. `ALREADY_BORROWED`: The caller already has an open borrow of this book. `BORROW_LIMIT_REACHED`: The caller has as many open borrows as allowed (MAX_OPEN_BORROWS).
+     * `NO_COPIES_AVAILABLE`: No copy of the book is on the shelf. `ALREADY_BORROWED`: The caller already has an open borrow of this book. `BORROW_LIMIT_REACHED`: The caller has as many open borrows as allowed (MAX_OPEN_BORROWS). `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
      */
     409: Problem;
     /**
@@ -3205,6 +3431,14 @@ export type PostBooksByIdBorrowErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -3259,6 +3493,12 @@ export type PostBooksByIdBorrowResponse = PostBooksByIdBorrowResponses[keyof Pos
 
 export type PostBorrowsByIdReturnData = {
     body?: never;
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path: {
         id: number;
     };
@@ -3280,7 +3520,7 @@ export type PostBorrowsByIdReturnErrors = {
      */
     404: Problem;
     /**
-     * `ALREADY_RETURNED`: The borrow has already been returned.
+     * `ALREADY_RETURNED`: The borrow has already been returned. `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
      */
     409: Problem;
     /**
@@ -3291,6 +3531,14 @@ export type PostBorrowsByIdReturnErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -3345,6 +3593,12 @@ export type PostBorrowsByIdReturnResponse = PostBorrowsByIdReturnResponses[keyof
 
 export type PostBooksByIdReturnData = {
     body?: never;
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path: {
         id: number;
     };
@@ -3370,7 +3624,7 @@ export type PostBooksByIdReturnErrors = {
      */
     404: Problem;
     /**
-     * `ALREADY_RETURNED`: The borrow has already been returned.
+     * `ALREADY_RETURNED`: The borrow has already been returned. `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
      */
     409: Problem;
     /**
@@ -3381,6 +3635,14 @@ export type PostBooksByIdReturnErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -3927,6 +4189,12 @@ export type PostFilesData = {
          */
         bookId?: number;
     };
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/files';
@@ -3950,6 +4218,10 @@ export type PostFilesErrors = {
      */
     404: Problem;
     /**
+     * `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
+     */
+    409: Problem;
+    /**
      * `PAYLOAD_TOO_LARGE`: The body is larger than allowed (MAX_UPLOAD_BYTES for files).
      */
     413: Problem;
@@ -3957,6 +4229,14 @@ export type PostFilesErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -4131,6 +4411,10 @@ export type DeleteFilesByIdErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -4282,6 +4566,10 @@ export type PatchFilesByIdErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -4378,6 +4666,10 @@ export type PutFilesByIdErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
