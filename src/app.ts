@@ -18,6 +18,7 @@ import noticesModule from './modules/notices/index.js'
 import holdsModule, { holdServices } from './modules/holds/index.js'
 import reviewsModule from './modules/reviews/index.js'
 import authPlugin from './plugins/auth.js'
+import bareAnswersPlugin, { bareAnswersHttpOptions } from './plugins/bare-answers.js'
 import configPlugin from './plugins/config.js'
 import dbPlugin from './plugins/db.js'
 import docsPlugin from './plugins/docs.js'
@@ -70,7 +71,7 @@ function slowClientLimits ({ REQUEST_TIMEOUT_MS: timeout }: Config) {
     requestTimeout: timeout,
     connectionTimeout: timeout,
     keepAliveTimeout: timeout,
-    http: { headersTimeout: timeout, requestTimeout: timeout, connectionsCheckingInterval: Math.min(1000, timeout) }
+    http: { ...bareAnswersHttpOptions, headersTimeout: timeout, requestTimeout: timeout, connectionsCheckingInterval: Math.min(1000, timeout) }
   }
 }
 
@@ -114,6 +115,7 @@ export async function buildApp (config: Config, { loggerInstance, now }: BuildOp
   await app.register(mailPlugin)
   await app.register(schedulerPlugin)
   await app.register(securityPlugin)
+  await app.register(bareAnswersPlugin)
   await app.register(rateLimitPlugin)
   await app.register(authPlugin, { now })
   await app.register(routePolicyPlugin, { buckets: { ...accountBuckets, ...borrowBuckets } })

@@ -37,7 +37,8 @@ function describeSuccesses (schema: NonNullable<RouteOptions['schema']>) {
 /**
  * Completes each route's schema so the document (and the response checks in tests) never miss what
  * every route shares: an operationId, and the responses every route can give — 400 wherever there is
- * input, 413 and 415 wherever a body is read, 414 wherever the path has a parameter, 429 under the rate limit, 500 and 503 (the database
+ * input, 413, 415 and 417 (an `Expect` other than 100-continue, which clients send with a body) wherever
+ * a body is read, 414 wherever the path has a parameter, 429 under the rate limit, 500 and 503 (the database
  * unreachable) always. The route policy (route-policy.ts) adds `security` and the 401/403 responses.
  */
 function completeRouteSchema (route: RouteOptions) {
@@ -50,7 +51,7 @@ function completeRouteSchema (route: RouteOptions) {
   const readsBody = schema.body !== undefined || takesBody(route)
   declareProblems(schema, {
     ...(readsBody || schema.querystring !== undefined || schema.params !== undefined ? { 400: ['VALIDATION_FAILED'] } : {}),
-    ...(readsBody ? { 413: ['PAYLOAD_TOO_LARGE'], 415: ['UNSUPPORTED_MEDIA_TYPE'] } : {}),
+    ...(readsBody ? { 413: ['PAYLOAD_TOO_LARGE'], 415: ['UNSUPPORTED_MEDIA_TYPE'], 417: ['EXPECTATION_FAILED'] } : {}),
     // A path segment over the router's maxParamLength (app.ts) is refused before routing.
     ...(schema.params !== undefined ? { 414: ['URI_TOO_LONG'] } : {}),
     ...(limited ? { 429: ['RATE_LIMITED'] } : {}),

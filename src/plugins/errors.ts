@@ -1,9 +1,11 @@
-import type { Socket } from 'node:net'
+import { IncomingMessage, ServerResponse } from 'node:http'
+import { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { driverErrorOf, problemFromDatabaseError } from '../db/errors.js'
 import { redactUrl } from '../lib/logging.js'
 import { ApiError, buildProblem, invalidRequest, type FieldError, type ProblemCode } from '../lib/problem.js'
+import { securityHeaders } from './security.js'
 
 /** The code for errors raised by Fastify and its plugins, which only carry a status. */
 const codeByStatus: Record<number, ProblemCode> = {
@@ -114,6 +116,18 @@ export function sendProblem (error: FastifyError | Error, request: FastifyReques
 }
 
 /**
+ * helmet's headers as raw header lines, for the answers written straight to a socket: helmet only sets
+ * them on a response, so it runs once on one that is never sent (its headers depend on no request).
+ */
+function securityHeaderLines (): string {
+  const response = new ServerResponse(new IncomingMessage(new Socket()))
+  securityHeaders(response.req, response, () => {})
+  return Object.entries(response.getHeaders()).map(([name, value]) => `${name}: ${String(value)}\r\n`).join('')
+}
+
+const socketSecurityHeaders = securityHeaderLines()
+
+/**
  * Requests Node's HTTP parser refuses (an unknown method such as `FOO`, broken framing, headers over the
  * limit) never reach Fastify's routing; they are answered on the socket, as problem+json all the same.
  */
@@ -127,7 +141,7 @@ export function sendClientErrorProblem (error: Error & { code?: string }, socket
       : buildProblem('VALIDATION_FAILED', 'The request is not valid HTTP (an unknown method, or a malformed request line or header)')
   if (socket.writable) {
     const body = JSON.stringify(problem)
-    socket.write(`HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+    socket.write(`HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${socketSecurityHeaders}Connection: close\r\n\r\n${body}`)
   }
   socket.destroy(error)
 }

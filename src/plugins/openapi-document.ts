@@ -2,6 +2,13 @@ import type { OpenAPIV3_1 as OpenAPI } from 'openapi-types'
 import type { ProblemCode } from '../lib/problem.js'
 import { problemExamples } from '../schemas/problems.js'
 
+declare module 'fastify' {
+  interface FastifySchema {
+    /** Statuses the route may also answer with a page for a browser (`text/html`), and what each page says. */
+    'x-html-pages'?: Record<number, string>
+  }
+}
+
 const int32 = { min: -(2 ** 31), max: 2 ** 31 - 1 }
 const rateLimitHeaderNames = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'] as const
 
@@ -102,6 +109,27 @@ function relaxOptionalBodies (document: OpenAPI.Document) {
   }
 }
 
+/**
+ * A route that negotiates a page for browsers (the emailed verification link) names under `x-html-pages`
+ * the statuses that may come as `text/html`; those responses list the page beside their JSON.
+ */
+function describePages (document: OpenAPI.Document) {
+  for (const [path, item] of Object.entries(document.paths ?? {})) {
+    for (const method of methods) {
+      const operation = item?.[method] as (OpenAPI.OperationObject & { 'x-html-pages'?: Record<string, string> }) | undefined
+      const pages = operation?.['x-html-pages']
+      if (operation === undefined || pages === undefined) continue
+      delete operation['x-html-pages']
+      for (const [status, description] of Object.entries(pages)) {
+        const response = operation.responses?.[status]
+        // A page for a status the route does not declare would be a document that lies.
+        if (response === undefined || '$ref' in response) throw new Error(`${method.toUpperCase()} ${path}: x-html-pages names ${status}, which has no response`)
+        response.content = { ...response.content, 'text/html': { schema: { type: 'string', maxLength: 4096, description } } }
+      }
+    }
+  }
+}
+
 /** The finishing touches on the document @fastify/swagger builds from the route schemas. */
 export function finishDocument (document: OpenAPI.Document, rateLimitExemptPaths: readonly string[]): OpenAPI.Document {
   describeIntegers(document.paths)
@@ -109,6 +137,7 @@ export function finishDocument (document: OpenAPI.Document, rateLimitExemptPaths
   describeRateLimitHeaders(document, rateLimitExemptPaths)
   relaxDefaultedQueryParameters(document)
   describeProblems(document)
+  describePages(document)
   relaxOptionalBodies(document)
   // The one server is the public API itself (inventory rules ask every server to say so).
   document.servers = document.servers?.map((server) => ({ ...server, 'x-internal': false }))

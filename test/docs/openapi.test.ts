@@ -36,3 +36,16 @@ t.test('Swagger UI is served at /docs', async (t) => {
   t.match(response.headers['content-type'], /text\/html/)
   t.match(response.body, /swagger-ui/i)
 })
+
+t.test('the verification link lists the pages it sends browsers beside its JSON', async (t) => {
+  const app = await build(t)
+  const document = (await app.inject('/docs/json')).json()
+  const page = await app.inject({ url: '/api/verify-email/not-a-token', headers: { accept: 'text/html' } })
+  t.equal(page.statusCode, 400)
+  t.match(page.headers['content-type'], /^text\/html/)
+  for (const method of ['get', 'post']) {
+    const responses = document.paths['/api/verify-email/{token}'][method].responses
+    t.same(Object.keys(responses['200'].content), ['application/json', 'text/html'], `${method} 200`)
+    t.same(Object.keys(responses['400'].content), ['application/problem+json', 'text/html'], `${method} 400`)
+  }
+})

@@ -1,4 +1,3 @@
-import { connect, type AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
@@ -164,33 +163,4 @@ t.test('an overlong path segment → 414 URI_TOO_LONG without echoing it', async
   t.equal(response.statusCode, 414)
   t.match(response.json(), { code: 'URI_TOO_LONG', title: 'URI Too Long' })
   t.notMatch(response.body, 'tttttttttt')
-})
-
-/** Sends raw bytes to a listening app and reads the whole answer (the server closes the connection). */
-async function rawExchange (port: number, request: string): Promise<{ status: number, contentType: string | undefined, body: string }> {
-  const socket = connect(port, '127.0.0.1')
-  socket.write(request)
-  let answer = ''
-  for await (const chunk of socket) answer += String(chunk)
-  const [head = '', body = ''] = answer.split('\r\n\r\n')
-  return {
-    status: Number(head.split(' ')[1]),
-    contentType: /^content-type: (.+)$/im.exec(head)?.[1],
-    body
-  }
-}
-
-t.test('requests the HTTP parser refuses are problem+json too', async (t) => {
-  const app = await build(t)
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  const { port } = app.server.address() as AddressInfo
-
-  const unknownMethod = await rawExchange(port, 'FOO /api/books HTTP/1.1\r\nHost: localhost\r\n\r\n')
-  t.equal(unknownMethod.status, 400)
-  t.equal(unknownMethod.contentType, problemType)
-  t.match(JSON.parse(unknownMethod.body), { status: 400, code: 'VALIDATION_FAILED', detail: /not valid HTTP/ })
-
-  const hugeHeaders = await rawExchange(port, `GET /health HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'x'.repeat(20000)}\r\n\r\n`)
-  t.equal(hugeHeaders.status, 431)
-  t.match(JSON.parse(hugeHeaders.body), { status: 431, code: 'HEADERS_TOO_LARGE' })
 })

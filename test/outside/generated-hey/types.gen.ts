@@ -18,7 +18,7 @@ export type Problem = {
     /**
      * Stable UPPER_SNAKE identifier
      */
-    code: 'VALIDATION_FAILED' | 'TOKEN_INVALID' | 'TOKEN_EXPIRED' | 'TOKEN_REVOKED' | 'UNAUTHENTICATED' | 'INVALID_CREDENTIALS' | 'EMAIL_NOT_VERIFIED' | 'FORBIDDEN' | 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'REQUEST_TIMEOUT' | 'EMAIL_TAKEN' | 'USERNAME_TAKEN' | 'ISBN_TAKEN' | 'ALREADY_FAVORITE' | 'ALREADY_REVIEWED' | 'ALREADY_BORROWED' | 'NO_COPIES_AVAILABLE' | 'BORROW_LIMIT_REACHED' | 'ALREADY_RETURNED' | 'BOOK_HAS_ACTIVE_BORROWS' | 'AUTHOR_HAS_BOOKS' | 'COPIES_BELOW_BORROWED' | 'COPIES_OUT_OF_RANGE' | 'RENEWAL_LIMIT_REACHED' | 'BOOK_ON_HOLD' | 'COPIES_AVAILABLE' | 'ALREADY_ON_HOLD' | 'HOLD_LIMIT_REACHED' | 'HOLD_NOT_ACTIVE' | 'IDEMPOTENCY_IN_PROGRESS' | 'CONFLICT' | 'PRECONDITION_FAILED' | 'PAYLOAD_TOO_LARGE' | 'URI_TOO_LONG' | 'UNSUPPORTED_MEDIA_TYPE' | 'RANGE_NOT_SATISFIABLE' | 'IDEMPOTENCY_KEY_REUSED' | 'RATE_LIMITED' | 'HEADERS_TOO_LARGE' | 'INTERNAL' | 'SERVICE_UNAVAILABLE';
+    code: 'VALIDATION_FAILED' | 'TOKEN_INVALID' | 'TOKEN_EXPIRED' | 'TOKEN_REVOKED' | 'UNAUTHENTICATED' | 'INVALID_CREDENTIALS' | 'EMAIL_NOT_VERIFIED' | 'FORBIDDEN' | 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'REQUEST_TIMEOUT' | 'EMAIL_TAKEN' | 'USERNAME_TAKEN' | 'ISBN_TAKEN' | 'ALREADY_FAVORITE' | 'ALREADY_REVIEWED' | 'ALREADY_BORROWED' | 'NO_COPIES_AVAILABLE' | 'BORROW_LIMIT_REACHED' | 'ALREADY_RETURNED' | 'BOOK_HAS_ACTIVE_BORROWS' | 'AUTHOR_HAS_BOOKS' | 'COPIES_BELOW_BORROWED' | 'COPIES_OUT_OF_RANGE' | 'RENEWAL_LIMIT_REACHED' | 'BOOK_ON_HOLD' | 'COPIES_AVAILABLE' | 'ALREADY_ON_HOLD' | 'HOLD_LIMIT_REACHED' | 'HOLD_NOT_ACTIVE' | 'IDEMPOTENCY_IN_PROGRESS' | 'CONFLICT' | 'PRECONDITION_FAILED' | 'PAYLOAD_TOO_LARGE' | 'URI_TOO_LONG' | 'UNSUPPORTED_MEDIA_TYPE' | 'RANGE_NOT_SATISFIABLE' | 'EXPECTATION_FAILED' | 'IDEMPOTENCY_KEY_REUSED' | 'RATE_LIMITED' | 'HEADERS_TOO_LARGE' | 'INTERNAL' | 'SERVICE_UNAVAILABLE';
     errors?: Array<{
         /**
          * Where the value is, e.g. /body/email
@@ -186,6 +186,10 @@ export type PostRegisterErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
      */
     422: Problem;
@@ -263,6 +267,10 @@ export type PostUserRegisterErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
      */
     422: Problem;
@@ -321,6 +329,10 @@ export type PostVerifyEmailResendErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -420,6 +432,10 @@ export type PostVerifyEmailByTokenErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -484,6 +500,10 @@ export type PostTokenErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -560,6 +580,10 @@ export type PostLoginErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -635,6 +659,10 @@ export type PostUserLoginErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -697,6 +725,10 @@ export type PostTokenRefreshErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -761,6 +793,10 @@ export type PostRefreshErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -820,6 +856,10 @@ export type PostTokenVerifyErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -873,6 +913,10 @@ export type PostVerifyErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -935,6 +979,10 @@ export type PostLogoutErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -989,6 +1037,10 @@ export type PostUserLogoutErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -1037,6 +1089,10 @@ export type PostLogoutAllErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -1142,6 +1198,10 @@ export type PatchMeErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -1251,6 +1311,10 @@ export type PostChangePasswordErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -1300,6 +1364,10 @@ export type PostPasswordResetErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -1353,6 +1421,10 @@ export type PostPasswordResetConfirmErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -1512,6 +1584,10 @@ export type PostBooksErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
     /**
      * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
      */
@@ -1711,6 +1787,10 @@ export type DeleteBooksByIdErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -1854,6 +1934,10 @@ export type PatchBooksByIdErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -1950,6 +2034,10 @@ export type PutBooksByIdErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -2016,6 +2104,10 @@ export type PostAdminBooksByIdRestoreErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -2143,6 +2235,10 @@ export type PostAuthorsErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
      */
     422: Problem;
@@ -2224,6 +2320,10 @@ export type DeleteAuthorsByIdErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -2350,6 +2450,10 @@ export type PatchAuthorsByIdErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -2427,6 +2531,10 @@ export type PutAuthorsByIdErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -2586,6 +2694,10 @@ export type DeleteFavoritesByBookIdErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -2654,6 +2766,10 @@ export type PostFavoritesByBookIdErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
     /**
      * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
      */
@@ -2772,6 +2888,10 @@ export type PostBookReviewErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
     /**
      * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
      */
@@ -2948,6 +3068,10 @@ export type PostBooksByIdReviewsErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
      */
     422: Problem;
@@ -3034,6 +3158,10 @@ export type DeleteReviewsByIdErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -3102,6 +3230,10 @@ export type PutReviewsByIdErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -3292,6 +3424,10 @@ export type PostBorrowsErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
      */
     422: Problem;
@@ -3399,6 +3535,10 @@ export type PostBooksByIdBorrowErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
     /**
      * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
      */
@@ -3586,6 +3726,10 @@ export type PostBorrowsByIdReturnErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
      */
     422: Problem;
@@ -3689,6 +3833,10 @@ export type PostBorrowsByIdRenewErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
     /**
      * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
      */
@@ -3798,6 +3946,10 @@ export type PostBooksByIdReturnErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
      */
     422: Problem;
@@ -3905,6 +4057,10 @@ export type PostBooksByIdHoldsErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
     /**
      * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
      */
@@ -4104,6 +4260,10 @@ export type DeleteHoldsByIdErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -4869,6 +5029,10 @@ export type PostFilesErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
      */
     422: Problem;
@@ -5050,6 +5214,10 @@ export type DeleteFilesByIdErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -5209,6 +5377,10 @@ export type PatchFilesByIdErrors = {
      */
     415: Problem;
     /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
+    /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
     429: Problem;
@@ -5309,6 +5481,10 @@ export type PutFilesByIdErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `EXPECTATION_FAILED`: The Expect header asks for something other than 100-continue.
+     */
+    417: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */

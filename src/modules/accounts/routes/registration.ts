@@ -55,6 +55,10 @@ export const registrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description: 'JSON `{ verified: true }`; a browser asking for text/html gets a small page, or a 303 redirect to FRONTEND_URL when set. A used link answers 200 again once the account is verified.',
         tags: ['Accounts'],
         params: TokenParams,
+        'x-html-pages': {
+          200: 'The page a browser asking for text/html gets: the address is verified',
+          400: 'The page saying the link is not valid or has expired'
+        },
         response: {
           200: Verified,
           303: Type.Null({ description: 'Redirect to the frontend (FRONTEND_URL), `/email-verified?status=verified|invalid|expired`' })
