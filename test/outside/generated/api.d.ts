@@ -199,7 +199,7 @@ export interface paths {
         put?: never;
         /**
          * Exchange a refresh token for a new pair (rotation)
-         * @description The refresh token is spent; presenting it again revokes its whole session (401 TOKEN_REVOKED).
+         * @description The refresh token is spent; presenting it again revokes its whole session (401 TOKEN_REVOKED), unless within `REFRESH_REUSE_INTERVAL_SECONDS` of its rotation (then the same successor again). Without `refresh` in the body, the refresh cookie is read (from an allowed Origin only) and rotated.
          */
         post: operations["postTokenRefresh"];
         delete?: never;
@@ -1675,6 +1675,8 @@ export interface operations {
                     /** @description A username, or an email address */
                     username?: string;
                     password: string;
+                    /** @description Browser sessions: true sets the refresh token as an HttpOnly cookie (Path=/api) and leaves `refresh` out of the answer */
+                    refreshCookie?: boolean;
                 };
             };
         };
@@ -1690,7 +1692,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         access: string;
-                        refresh: string;
+                        /** @description Absent in cookie mode: the refresh token is then in the HttpOnly cookie */
+                        refresh?: string;
                         /** @enum {string} */
                         tokenType: "Bearer";
                         /**
@@ -1820,6 +1823,8 @@ export interface operations {
                     /** @description A username, or an email address */
                     username?: string;
                     password: string;
+                    /** @description Browser sessions: true sets the refresh token as an HttpOnly cookie (Path=/api) and leaves `refresh` out of the answer */
+                    refreshCookie?: boolean;
                 };
             };
         };
@@ -1835,7 +1840,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         access: string;
-                        refresh: string;
+                        /** @description Absent in cookie mode: the refresh token is then in the HttpOnly cookie */
+                        refresh?: string;
                         /** @enum {string} */
                         tokenType: "Bearer";
                         /**
@@ -1965,6 +1971,8 @@ export interface operations {
                     /** @description A username, or an email address */
                     username?: string;
                     password: string;
+                    /** @description Browser sessions: true sets the refresh token as an HttpOnly cookie (Path=/api) and leaves `refresh` out of the answer */
+                    refreshCookie?: boolean;
                 };
             };
         };
@@ -1980,7 +1988,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         access: string;
-                        refresh: string;
+                        /** @description Absent in cookie mode: the refresh token is then in the HttpOnly cookie */
+                        refresh?: string;
                         /** @enum {string} */
                         tokenType: "Bearer";
                         /**
@@ -2096,7 +2105,8 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        /** @description Optional in cookie mode: without `refresh`, the refresh cookie is used (from an allowed Origin only) */
+        requestBody?: {
             content: {
                 /**
                  * @example {
@@ -2104,7 +2114,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
-                    refresh: string;
+                    refresh?: string;
                 };
             };
         };
@@ -2120,7 +2130,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         access: string;
-                        refresh: string;
+                        /** @description Absent in cookie mode: the refresh token is then in the HttpOnly cookie */
+                        refresh?: string;
                         /** @enum {string} */
                         tokenType: "Bearer";
                         /**
@@ -2148,7 +2159,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `TOKEN_INVALID`: The token or code is not valid (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_EXPIRED`: The token or code has expired (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_REVOKED`: The token was logged out, rotated away or revoked by a password change (401; 400 for one in a body). */
+            /** @description `UNAUTHENTICATED`: No access token was sent. `TOKEN_INVALID`: The token or code is not valid (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_EXPIRED`: The token or code has expired (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_REVOKED`: The token was logged out, rotated away or revoked by a password change (401; 400 for one in a body). */
             401: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
@@ -2224,7 +2235,8 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        /** @description Optional in cookie mode: without `refresh`, the refresh cookie is used (from an allowed Origin only) */
+        requestBody?: {
             content: {
                 /**
                  * @example {
@@ -2232,7 +2244,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
-                    refresh: string;
+                    refresh?: string;
                 };
             };
         };
@@ -2248,7 +2260,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         access: string;
-                        refresh: string;
+                        /** @description Absent in cookie mode: the refresh token is then in the HttpOnly cookie */
+                        refresh?: string;
                         /** @enum {string} */
                         tokenType: "Bearer";
                         /**
@@ -2276,7 +2289,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `TOKEN_INVALID`: The token or code is not valid (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_EXPIRED`: The token or code has expired (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_REVOKED`: The token was logged out, rotated away or revoked by a password change (401; 400 for one in a body). */
+            /** @description `UNAUTHENTICATED`: No access token was sent. `TOKEN_INVALID`: The token or code is not valid (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_EXPIRED`: The token or code has expired (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_REVOKED`: The token was logged out, rotated away or revoked by a password change (401; 400 for one in a body). */
             401: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
@@ -2574,7 +2587,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description Optional; `refresh` ends that session too */
+        /** @description Optional; `refresh` (or, without it, the refresh cookie from an allowed Origin) ends that session too */
         requestBody?: {
             content: {
                 /**
@@ -2686,7 +2699,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description Optional; `refresh` ends that session too */
+        /** @description Optional; `refresh` (or, without it, the refresh cookie from an allowed Origin) ends that session too */
         requestBody?: {
             content: {
                 /**
