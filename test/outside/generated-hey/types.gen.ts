@@ -153,6 +153,12 @@ export type PostRegisterData = {
          */
         username?: string | null;
     };
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/register';
@@ -164,7 +170,7 @@ export type PostRegisterErrors = {
      */
     400: Problem;
     /**
-     * `EMAIL_TAKEN`: An account already uses this email address. `USERNAME_TAKEN`: An account already uses this username.
+     * `EMAIL_TAKEN`: An account already uses this email address. `USERNAME_TAKEN`: An account already uses this username. `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
      */
     409: Problem;
     /**
@@ -175,6 +181,10 @@ export type PostRegisterErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -220,6 +230,12 @@ export type PostUserRegisterData = {
          */
         username?: string | null;
     };
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/user/register';
@@ -231,7 +247,7 @@ export type PostUserRegisterErrors = {
      */
     400: Problem;
     /**
-     * `EMAIL_TAKEN`: An account already uses this email address. `USERNAME_TAKEN`: An account already uses this username.
+     * `EMAIL_TAKEN`: An account already uses this email address. `USERNAME_TAKEN`: An account already uses this username. `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
      */
     409: Problem;
     /**
@@ -242,6 +258,10 @@ export type PostUserRegisterErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -425,6 +445,10 @@ export type PostTokenData = {
          */
         username?: string;
         password: string;
+        /**
+         * Browser sessions: true sets the refresh token as an HttpOnly cookie (Path=/api) and leaves `refresh` out of the answer
+         */
+        refreshCookie?: boolean;
     };
     path?: never;
     query?: never;
@@ -474,7 +498,10 @@ export type PostTokenResponses = {
      */
     200: {
         access: string;
-        refresh: string;
+        /**
+         * Absent in cookie mode: the refresh token is then in the HttpOnly cookie
+         */
+        refresh?: string;
         tokenType: 'Bearer';
         /**
          * Seconds the access token lives
@@ -500,6 +527,10 @@ export type PostLoginData = {
          */
         username?: string;
         password: string;
+        /**
+         * Browser sessions: true sets the refresh token as an HttpOnly cookie (Path=/api) and leaves `refresh` out of the answer
+         */
+        refreshCookie?: boolean;
     };
     path?: never;
     query?: never;
@@ -549,7 +580,10 @@ export type PostLoginResponses = {
      */
     200: {
         access: string;
-        refresh: string;
+        /**
+         * Absent in cookie mode: the refresh token is then in the HttpOnly cookie
+         */
+        refresh?: string;
         tokenType: 'Bearer';
         /**
          * Seconds the access token lives
@@ -575,6 +609,10 @@ export type PostUserLoginData = {
          */
         username?: string;
         password: string;
+        /**
+         * Browser sessions: true sets the refresh token as an HttpOnly cookie (Path=/api) and leaves `refresh` out of the answer
+         */
+        refreshCookie?: boolean;
     };
     path?: never;
     query?: never;
@@ -624,7 +662,10 @@ export type PostUserLoginResponses = {
      */
     200: {
         access: string;
-        refresh: string;
+        /**
+         * Absent in cookie mode: the refresh token is then in the HttpOnly cookie
+         */
+        refresh?: string;
         tokenType: 'Bearer';
         /**
          * Seconds the access token lives
@@ -640,8 +681,11 @@ export type PostUserLoginResponses = {
 export type PostUserLoginResponse = PostUserLoginResponses[keyof PostUserLoginResponses];
 
 export type PostTokenRefreshData = {
-    body: {
-        refresh: string;
+    /**
+     * Optional in cookie mode: without `refresh`, the refresh cookie is used (from an allowed Origin only)
+     */
+    body?: {
+        refresh?: string;
     };
     path?: never;
     query?: never;
@@ -654,7 +698,7 @@ export type PostTokenRefreshErrors = {
      */
     400: Problem;
     /**
-     * `TOKEN_INVALID`: The token or code is not valid (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_EXPIRED`: The token or code has expired (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_REVOKED`: The token was logged out, rotated away or revoked by a password change (401; 400 for one in a body).
+     * `UNAUTHENTICATED`: No access token was sent. `TOKEN_INVALID`: The token or code is not valid (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_EXPIRED`: The token or code has expired (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_REVOKED`: The token was logged out, rotated away or revoked by a password change (401; 400 for one in a body).
      */
     401: Problem;
     /**
@@ -687,7 +731,10 @@ export type PostTokenRefreshResponses = {
      */
     200: {
         access: string;
-        refresh: string;
+        /**
+         * Absent in cookie mode: the refresh token is then in the HttpOnly cookie
+         */
+        refresh?: string;
         tokenType: 'Bearer';
         /**
          * Seconds the access token lives
@@ -703,8 +750,11 @@ export type PostTokenRefreshResponses = {
 export type PostTokenRefreshResponse = PostTokenRefreshResponses[keyof PostTokenRefreshResponses];
 
 export type PostRefreshData = {
-    body: {
-        refresh: string;
+    /**
+     * Optional in cookie mode: without `refresh`, the refresh cookie is used (from an allowed Origin only)
+     */
+    body?: {
+        refresh?: string;
     };
     path?: never;
     query?: never;
@@ -717,7 +767,7 @@ export type PostRefreshErrors = {
      */
     400: Problem;
     /**
-     * `TOKEN_INVALID`: The token or code is not valid (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_EXPIRED`: The token or code has expired (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_REVOKED`: The token was logged out, rotated away or revoked by a password change (401; 400 for one in a body).
+     * `UNAUTHENTICATED`: No access token was sent. `TOKEN_INVALID`: The token or code is not valid (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_EXPIRED`: The token or code has expired (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_REVOKED`: The token was logged out, rotated away or revoked by a password change (401; 400 for one in a body).
      */
     401: Problem;
     /**
@@ -750,7 +800,10 @@ export type PostRefreshResponses = {
      */
     200: {
         access: string;
-        refresh: string;
+        /**
+         * Absent in cookie mode: the refresh token is then in the HttpOnly cookie
+         */
+        refresh?: string;
         tokenType: 'Bearer';
         /**
          * Seconds the access token lives
@@ -875,7 +928,7 @@ export type PostVerifyResponse = PostVerifyResponses[keyof PostVerifyResponses];
 
 export type PostLogoutData = {
     /**
-     * Optional; `refresh` ends that session too
+     * Optional; `refresh` (or, without it, the refresh cookie from an allowed Origin) ends that session too
      */
     body?: {
         refresh?: string;
@@ -929,7 +982,7 @@ export type PostLogoutResponse = PostLogoutResponses[keyof PostLogoutResponses];
 
 export type PostUserLogoutData = {
     /**
-     * Optional; `refresh` ends that session too
+     * Optional; `refresh` (or, without it, the refresh cookie from an allowed Origin) ends that session too
      */
     body?: {
         refresh?: string;
@@ -1440,6 +1493,12 @@ export type PostBooksData = {
         author?: string;
         totalCopies?: number;
     };
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/books';
@@ -1463,7 +1522,7 @@ export type PostBooksErrors = {
      */
     404: Problem;
     /**
-     * `ISBN_TAKEN`: An active book already has this ISBN.
+     * `ISBN_TAKEN`: An active book already has this ISBN. `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
      */
     409: Problem;
     /**
@@ -1474,6 +1533,10 @@ export type PostBooksErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -2032,6 +2095,12 @@ export type PostAuthorsData = {
         birthdate?: string | null;
         nationality?: string | null;
     };
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/authors';
@@ -2051,6 +2120,10 @@ export type PostAuthorsErrors = {
      */
     403: Problem;
     /**
+     * `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
+     */
+    409: Problem;
+    /**
      * `PAYLOAD_TOO_LARGE`: The body is larger than allowed (MAX_UPLOAD_BYTES for files).
      */
     413: Problem;
@@ -2058,6 +2131,10 @@ export type PostAuthorsErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -2500,6 +2577,12 @@ export type DeleteFavoritesByBookIdResponse = DeleteFavoritesByBookIdResponses[k
 
 export type PostFavoritesByBookIdData = {
     body?: never;
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path: {
         bookId: number;
     };
@@ -2521,7 +2604,7 @@ export type PostFavoritesByBookIdErrors = {
      */
     404: Problem;
     /**
-     * `ALREADY_FAVORITE`: The book is already a favourite.
+     * `ALREADY_FAVORITE`: The book is already a favourite. `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
      */
     409: Problem;
     /**
@@ -2532,6 +2615,10 @@ export type PostFavoritesByBookIdErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -2602,6 +2689,12 @@ export type PostBookReviewData = {
          */
         comment?: string | null;
     };
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/book/review';
@@ -2625,7 +2718,7 @@ export type PostBookReviewErrors = {
      */
     404: Problem;
     /**
-     * `ALREADY_REVIEWED`: The caller has already reviewed this book.
+     * `ALREADY_REVIEWED`: The caller has already reviewed this book. `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
      */
     409: Problem;
     /**
@@ -2636,6 +2729,10 @@ export type PostBookReviewErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -2757,6 +2854,12 @@ export type PostBooksByIdReviewsData = {
          */
         comment?: string | null;
     };
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path: {
         id: number;
     };
@@ -2782,7 +2885,7 @@ export type PostBooksByIdReviewsErrors = {
      */
     404: Problem;
     /**
-     * `ALREADY_REVIEWED`: The caller has already reviewed this book.
+     * `ALREADY_REVIEWED`: The caller has already reviewed this book. `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
      */
     409: Problem;
     /**
@@ -2793,6 +2896,10 @@ export type PostBooksByIdReviewsErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -3081,6 +3188,12 @@ export type PostBorrowsData = {
     body: {
         bookId: number;
     };
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/borrows';
@@ -3104,7 +3217,7 @@ export type PostBorrowsErrors = {
      */
     404: Problem;
     /**
-     * `NO_COPIES_AVAILABLE`: No copy of the book is on the shelf. `ALREADY_BORROWED`: The caller already has an open borrow of this book. `BORROW_LIMIT_REACHED`: The caller has as many open borrows as allowed (MAX_OPEN_BORROWS).
+     * `NO_COPIES_AVAILABLE`: No copy of the book is on the shelf. `ALREADY_BORROWED`: The caller already has an open borrow of this book. `BORROW_LIMIT_REACHED`: The caller has as many open borrows as allowed (MAX_OPEN_BORROWS). `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
      */
     409: Problem;
     /**
@@ -3115,6 +3228,10 @@ export type PostBorrowsErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -3169,6 +3286,12 @@ export type PostBorrowsResponse = PostBorrowsResponses[keyof PostBorrowsResponse
 
 export type PostBooksByIdBorrowData = {
     body?: never;
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path: {
         id: number;
     };
@@ -3194,7 +3317,7 @@ export type PostBooksByIdBorrowErrors = {
      */
     404: Problem;
     /**
-     * `NO_COPIES_AVAILABLE`: No copy of the book is on the shelf. `ALREADY_BORROWED`: The caller already has an open borrow of this book. `BORROW_LIMIT_REACHED`: The caller has as many open borrows as allowed (MAX_OPEN_BORROWS).
+     * `NO_COPIES_AVAILABLE`: No copy of the book is on the shelf. `ALREADY_BORROWED`: The caller already has an open borrow of this book. `BORROW_LIMIT_REACHED`: The caller has as many open borrows as allowed (MAX_OPEN_BORROWS). `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
      */
     409: Problem;
     /**
@@ -3205,6 +3328,10 @@ export type PostBooksByIdBorrowErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -3259,6 +3386,12 @@ export type PostBooksByIdBorrowResponse = PostBooksByIdBorrowResponses[keyof Pos
 
 export type PostBorrowsByIdReturnData = {
     body?: never;
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path: {
         id: number;
     };
@@ -3280,7 +3413,7 @@ export type PostBorrowsByIdReturnErrors = {
      */
     404: Problem;
     /**
-     * `ALREADY_RETURNED`: The borrow has already been returned.
+     * `ALREADY_RETURNED`: The borrow has already been returned. `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
      */
     409: Problem;
     /**
@@ -3291,6 +3424,10 @@ export type PostBorrowsByIdReturnErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -3345,6 +3482,12 @@ export type PostBorrowsByIdReturnResponse = PostBorrowsByIdReturnResponses[keyof
 
 export type PostBooksByIdReturnData = {
     body?: never;
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path: {
         id: number;
     };
@@ -3370,7 +3513,7 @@ export type PostBooksByIdReturnErrors = {
      */
     404: Problem;
     /**
-     * `ALREADY_RETURNED`: The borrow has already been returned.
+     * `ALREADY_RETURNED`: The borrow has already been returned. `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
      */
     409: Problem;
     /**
@@ -3381,6 +3524,10 @@ export type PostBooksByIdReturnErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
@@ -3927,6 +4074,12 @@ export type PostFilesData = {
          */
         bookId?: number;
     };
+    headers?: {
+        /**
+         * Makes a retry safe (1–255 visible ASCII characters, your choice, e.g. a UUID). Within 24 h the same key and body get the first answer again, with `Idempotent-Replayed: true`, and change nothing; the same key with another body or route is 422 IDEMPOTENCY_KEY_REUSED, and while the first request runs, 409 IDEMPOTENCY_IN_PROGRESS. Keys are per caller.
+         */
+        'idempotency-key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/files';
@@ -3950,6 +4103,10 @@ export type PostFilesErrors = {
      */
     404: Problem;
     /**
+     * `IDEMPOTENCY_IN_PROGRESS`: A request with this Idempotency-Key is still running.
+     */
+    409: Problem;
+    /**
      * `PAYLOAD_TOO_LARGE`: The body is larger than allowed (MAX_UPLOAD_BYTES for files).
      */
     413: Problem;
@@ -3957,6 +4114,10 @@ export type PostFilesErrors = {
      * `UNSUPPORTED_MEDIA_TYPE`: The body is not of a type the route takes (a PDF, JSON, …).
      */
     415: Problem;
+    /**
+     * `IDEMPOTENCY_KEY_REUSED`: The Idempotency-Key was used with another body or route.
+     */
+    422: Problem;
     /**
      * `RATE_LIMITED`: Too many requests; wait Retry-After seconds.
      */
