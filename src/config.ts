@@ -21,6 +21,8 @@ export const ConfigSchema = Type.Object({
   JWT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
   ACCESS_TOKEN_TTL: Seconds(900),
   REFRESH_TOKEN_TTL: Seconds(604800),
+  // 0: a rotated refresh token presented again always ends its session (README "Accounts and tokens").
+  REFRESH_REUSE_INTERVAL_SECONDS: Type.Integer({ minimum: 0, maximum: 300, default: 0 }),
   PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$' })),
   FRONTEND_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$' })),
   RESEND_API_KEY: Type.Optional(Type.String({ minLength: 1 })),

@@ -36,8 +36,15 @@ export interface AuthContext {
   expiresAt: Date
 }
 
+/** A token's chosen `jti`, and issue time to sign an issued token again (HS256 is deterministic: same claims, same token). */
+export interface TokenIdentity {
+  jti: string
+  /** Now when unset. */
+  issuedAt?: Date
+}
+
 export interface TokenService {
-  sign: (kind: TokenKind, subject: { userId: number, tokenVersion: number, familyId?: string }) => SignedToken
+  sign: (kind: TokenKind, subject: { userId: number, tokenVersion: number, familyId?: string }, identity?: TokenIdentity) => SignedToken
   /** Verifies signature, algorithm, issuer, audience, expiry and kind; throws the contract's problem with `status`. */
   verify: (token: string, kind: TokenKind, status: 400 | 401) => TokenClaims
   /** The caller behind verified access claims, unless the token was logged out or the sessions ended (TOKEN_REVOKED with `status`). */
@@ -130,12 +137,12 @@ export default fp<AuthOptions>(async function authPlugin (app, { now = Date.now 
   }
 
   const tokens: TokenService = {
-    sign (kind, { userId, tokenVersion, familyId }) {
-      const jti = randomUUID()
+    sign (kind, { userId, tokenVersion, familyId }, identity) {
+      const jti = identity?.jti ?? randomUUID()
       const token = app.jwt.sign(
         { sub: String(userId), typ: kind, ver: tokenVersion, jti, ...(familyId === undefined ? {} : { fam: familyId }) },
         // @fastify/jwt reads a number as seconds.
-        { expiresIn: ttlSeconds[kind], clockTimestamp: now() }
+        { expiresIn: ttlSeconds[kind], clockTimestamp: identity?.issuedAt?.getTime() ?? now() }
       )
       const { exp } = app.jwt.decode<TokenClaims>(token) as TokenClaims
       return { token, jti, expiresAt: new Date(exp * 1000) }

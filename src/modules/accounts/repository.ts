@@ -1,4 +1,5 @@
 import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm'
+import { alias } from 'drizzle-orm/mysql-core'
 import { affectedRows, type Executor } from '../../db/query-helpers.js'
 import { emailTokens, refreshTokens, revokedAccessTokens, users, type EmailToken, type RefreshToken, type User } from '../../db/schema/index.js'
 import type { EmailTokenPurpose } from './one-time-tokens.js'
@@ -112,6 +113,25 @@ export async function spendRefreshToken (db: Executor, jti: string, userId: numb
       sql`${refreshTokens.expiresAt} > current_timestamp(3)`
     ))
   return affectedRows(result) === 1
+}
+
+/**
+ * The successor of a refresh token spent at most `seconds` ago, if it is still live (not spent, revoked
+ * or expired): within the reuse interval presenting the parent again gets that successor back.
+ */
+export async function findLiveSuccessor (db: Executor, parentJti: string, successorJti: string, seconds: number): Promise<RefreshToken | undefined> {
+  const parent = alias(refreshTokens, 'parent')
+  const [row] = await db.select({ successor: refreshTokens }).from(refreshTokens)
+    .innerJoin(parent, and(eq(parent.jti, parentJti), eq(parent.familyId, refreshTokens.familyId)))
+    .where(and(
+      eq(refreshTokens.jti, successorJti),
+      isNull(refreshTokens.spentAt),
+      isNull(refreshTokens.revokedAt),
+      sql`${refreshTokens.expiresAt} > current_timestamp(3)`,
+      isNull(parent.revokedAt),
+      sql`${parent.spentAt} >= current_timestamp(3) - interval ${seconds} second`
+    ))
+  return row?.successor
 }
 
 /** Revokes every token of a refresh-token family (one login session), optionally only the user's own. */

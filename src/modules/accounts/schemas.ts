@@ -70,20 +70,23 @@ export const Verified = Type.Object({ verified: Type.Literal(true) }, { addition
 export const LoginBody = Type.Object({
   email: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
   username: Type.Optional(Type.String({ minLength: 1, maxLength: 254, description: 'A username, or an email address' })),
-  password: AnyPassword
+  password: AnyPassword,
+  refreshCookie: Type.Optional(Type.Boolean({ description: 'Browser sessions: true sets the refresh token as an HttpOnly cookie (Path=/api) and leaves `refresh` out of the answer' }))
 }, { additionalProperties: false, description: 'Either `email` or `username`, and the password', examples: [{ email: example.email, password: example.password }] })
 export type LoginInput = Static<typeof LoginBody>
 
 export const TokenPair = Type.Object({
   access: Type.String({ maxLength: 4096 }),
-  refresh: Type.String({ maxLength: 4096 }),
+  refresh: Type.Optional(Type.String({ maxLength: 4096, description: 'Absent in cookie mode: the refresh token is then in the HttpOnly cookie' })),
   tokenType: Type.Literal('Bearer'),
   expiresIn: Type.Integer({ minimum: 1, description: 'Seconds the access token lives' }),
   refreshExpiresIn: Type.Integer({ minimum: 1, description: 'Seconds the refresh token lives' })
 }, { additionalProperties: false })
 export type TokenPairView = Static<typeof TokenPair>
 
-export const RefreshBody = Type.Object({ refresh: JwtString }, { additionalProperties: false, examples: [{ refresh: example.refresh }] })
+export const RefreshBody = Type.Object({
+  refresh: Type.Optional(JwtString)
+}, { additionalProperties: false, description: 'Optional in cookie mode: without `refresh`, the refresh cookie is used (from an allowed Origin only)', examples: [{ refresh: example.refresh }] })
 
 export const VerifyTokenBody = Type.Object({ token: JwtString }, { additionalProperties: false, examples: [{ token: example.access }] })
 export const TokenValid = Type.Object({
@@ -94,7 +97,7 @@ export const TokenValid = Type.Object({
 
 export const LogoutBody = Type.Object({
   refresh: Type.Optional(JwtString)
-}, { additionalProperties: false, description: 'Optional; `refresh` ends that session too', examples: [{ refresh: example.refresh }] })
+}, { additionalProperties: false, description: 'Optional; `refresh` (or, without it, the refresh cookie from an allowed Origin) ends that session too', examples: [{ refresh: example.refresh }] })
 
 export const ChangePasswordBody = Type.Object({
   code: Type.String({ minLength: 1, maxLength: 32, description: 'The code from the email' }),

@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto'
+import { createHmac, randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { ApiError } from '../../lib/problem.js'
 import type { TokenClaims, TokenKind } from '../../plugins/auth.js'
 import {
-  denylistAccessToken, endAllSessions, findRefreshToken, findUserById, insertRefreshToken,
+  denylistAccessToken, endAllSessions, findLiveSuccessor, findRefreshToken, findUserById, insertRefreshToken,
   revokeFamily, spendRefreshToken
 } from './repository.js'
 import { retryOnDeadlock, type Executor } from '../../db/query-helpers.js'
@@ -15,14 +15,44 @@ import type { TokenPairView } from './schemas.js'
  * token and issues the next of the same family; a spent token presented again revokes the family.
  */
 function createSessions (app: FastifyInstance) {
-  const { ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL } = app.config
+  const { ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL, REFRESH_REUSE_INTERVAL_SECONDS, JWT_SECRET } = app.config
 
-  /** A new access token and the next refresh token of the family (a new family: a new session). */
-  async function issuePair (user: { id: number, tokenVersion: number }, familyId: string = randomUUID(), db: Executor = app.db): Promise<TokenPairView> {
+  /** A new access token beside a refresh token. */
+  function pairWith (user: { id: number, tokenVersion: number }, refreshToken: string): TokenPairView {
     const access = app.tokens.sign('access', { userId: user.id, tokenVersion: user.tokenVersion })
-    const refresh = app.tokens.sign('refresh', { userId: user.id, tokenVersion: user.tokenVersion, familyId })
+    return { access: access.token, refresh: refreshToken, tokenType: 'Bearer', expiresIn: ACCESS_TOKEN_TTL, refreshExpiresIn: REFRESH_TOKEN_TTL }
+  }
+
+  /**
+   * A new access token and the next refresh token of the family (a new family: a new session). A
+   * refresh names the successor's `jti` (see `successorJti`).
+   */
+  async function issuePair (user: { id: number, tokenVersion: number }, familyId: string = randomUUID(), db: Executor = app.db, jti?: string): Promise<TokenPairView> {
+    const refresh = app.tokens.sign('refresh', { userId: user.id, tokenVersion: user.tokenVersion, familyId }, jti === undefined ? undefined : { jti })
     await insertRefreshToken(db, { jti: refresh.jti, familyId, userId: user.id, expiresAt: refresh.expiresAt })
-    return { access: access.token, refresh: refresh.token, tokenType: 'Bearer', expiresIn: ACCESS_TOKEN_TTL, refreshExpiresIn: REFRESH_TOKEN_TTL }
+    return pairWith(user, refresh.token)
+  }
+
+  /**
+   * The successor's `jti`, derived from its parent's with a keyed hash: presenting the parent again
+   * finds the same successor row, and no token is ever stored, plain or encrypted.
+   */
+  function successorJti (parentJti: string): string {
+    const hex = createHmac('sha256', JWT_SECRET).update(`refresh-successor:${parentJti}`).digest('hex')
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`
+  }
+
+  /**
+   * Within the reuse interval, the pair again for a successor already issued: HS256 is deterministic,
+   * so its claims (jti, family, issue time recovered from its expiry) signed again give the same token.
+   */
+  async function reusePair (db: Executor, user: { id: number, tokenVersion: number }, parentJti: string): Promise<TokenPairView | undefined> {
+    if (REFRESH_REUSE_INTERVAL_SECONDS === 0) return undefined
+    const successor = await findLiveSuccessor(db, parentJti, successorJti(parentJti), REFRESH_REUSE_INTERVAL_SECONDS)
+    if (successor === undefined) return undefined
+    const issuedAt = new Date(successor.expiresAt.getTime() - REFRESH_TOKEN_TTL * 1000)
+    const refresh = app.tokens.sign('refresh', { userId: user.id, tokenVersion: user.tokenVersion, familyId: successor.familyId }, { jti: successor.jti, issuedAt })
+    return pairWith(user, refresh.token)
   }
 
   const revoked = (status: 400 | 401) => new ApiError('TOKEN_REVOKED', 'The token has been revoked; log in again', { status })
@@ -45,9 +75,12 @@ function createSessions (app: FastifyInstance) {
     // presenting the same token queues behind it. The winner records the next token before it
     // commits; a loser then finds the token spent and revokes the family, the new token included.
     const outcome = await retryOnDeadlock(() => app.db.transaction(async (tx) => {
-      if (await spendRefreshToken(tx, row.jti, user.id)) return await issuePair(user, row.familyId, tx)
+      if (await spendRefreshToken(tx, row.jti, user.id)) return await issuePair(user, row.familyId, tx, successorJti(row.jti))
       const current = await findRefreshToken(tx, row.jti)
       if (current !== undefined && current.spentAt === null && current.revokedAt === null) return 'expired' as const
+      // Spent moments ago (two tabs, a retried request): within the reuse interval, the same successor.
+      const reused = await reusePair(tx, user, row.jti)
+      if (reused !== undefined) return reused
       // Spent (a reuse: the token may have been stolen) or revoked: the whole session ends.
       await revokeFamily(tx, row.familyId)
       return 'revoked' as const

@@ -137,14 +137,14 @@ export const postUserLogin = <ThrowOnError extends boolean = false>(options: Opt
 /**
  * Exchange a refresh token for a new pair (rotation)
  *
- * The refresh token is spent; presenting it again revokes its whole session (401 TOKEN_REVOKED).
+ * The refresh token is spent; presenting it again revokes its whole session (401 TOKEN_REVOKED), unless within `REFRESH_REUSE_INTERVAL_SECONDS` of its rotation (then the same successor again). Without `refresh` in the body, the refresh cookie is read (from an allowed Origin only) and rotated.
  */
-export const postTokenRefresh = <ThrowOnError extends boolean = false>(options: Options<PostTokenRefreshData, ThrowOnError>): RequestResult<PostTokenRefreshResponses, PostTokenRefreshErrors, ThrowOnError> => (options.client ?? client).post<PostTokenRefreshResponses, PostTokenRefreshErrors, ThrowOnError>({
+export const postTokenRefresh = <ThrowOnError extends boolean = false>(options?: Options<PostTokenRefreshData, ThrowOnError>): RequestResult<PostTokenRefreshResponses, PostTokenRefreshErrors, ThrowOnError> => (options?.client ?? client).post<PostTokenRefreshResponses, PostTokenRefreshErrors, ThrowOnError>({
     url: '/api/token/refresh',
     ...options,
     headers: {
         'Content-Type': 'application/json',
-        ...options.headers
+        ...options?.headers
     }
 });
 
@@ -155,12 +155,12 @@ export const postTokenRefresh = <ThrowOnError extends boolean = false>(options: 
  *
  * @deprecated
  */
-export const postRefresh = <ThrowOnError extends boolean = false>(options: Options<PostRefreshData, ThrowOnError>): RequestResult<PostRefreshResponses, PostRefreshErrors, ThrowOnError> => (options.client ?? client).post<PostRefreshResponses, PostRefreshErrors, ThrowOnError>({
+export const postRefresh = <ThrowOnError extends boolean = false>(options?: Options<PostRefreshData, ThrowOnError>): RequestResult<PostRefreshResponses, PostRefreshErrors, ThrowOnError> => (options?.client ?? client).post<PostRefreshResponses, PostRefreshErrors, ThrowOnError>({
     url: '/api/refresh',
     ...options,
     headers: {
         'Content-Type': 'application/json',
-        ...options.headers
+        ...options?.headers
     }
 });
 

@@ -473,6 +473,10 @@ export type PostTokenData = {
          */
         username?: string;
         password: string;
+        /**
+         * Browser sessions: true sets the refresh token as an HttpOnly cookie (Path=/api) and leaves `refresh` out of the answer
+         */
+        refreshCookie?: boolean;
     };
     path?: never;
     query?: never;
@@ -526,7 +530,10 @@ export type PostTokenResponses = {
      */
     200: {
         access: string;
-        refresh: string;
+        /**
+         * Absent in cookie mode: the refresh token is then in the HttpOnly cookie
+         */
+        refresh?: string;
         tokenType: 'Bearer';
         /**
          * Seconds the access token lives
@@ -552,6 +559,10 @@ export type PostLoginData = {
          */
         username?: string;
         password: string;
+        /**
+         * Browser sessions: true sets the refresh token as an HttpOnly cookie (Path=/api) and leaves `refresh` out of the answer
+         */
+        refreshCookie?: boolean;
     };
     path?: never;
     query?: never;
@@ -605,7 +616,10 @@ export type PostLoginResponses = {
      */
     200: {
         access: string;
-        refresh: string;
+        /**
+         * Absent in cookie mode: the refresh token is then in the HttpOnly cookie
+         */
+        refresh?: string;
         tokenType: 'Bearer';
         /**
          * Seconds the access token lives
@@ -631,6 +645,10 @@ export type PostUserLoginData = {
          */
         username?: string;
         password: string;
+        /**
+         * Browser sessions: true sets the refresh token as an HttpOnly cookie (Path=/api) and leaves `refresh` out of the answer
+         */
+        refreshCookie?: boolean;
     };
     path?: never;
     query?: never;
@@ -684,7 +702,10 @@ export type PostUserLoginResponses = {
      */
     200: {
         access: string;
-        refresh: string;
+        /**
+         * Absent in cookie mode: the refresh token is then in the HttpOnly cookie
+         */
+        refresh?: string;
         tokenType: 'Bearer';
         /**
          * Seconds the access token lives
@@ -700,8 +721,11 @@ export type PostUserLoginResponses = {
 export type PostUserLoginResponse = PostUserLoginResponses[keyof PostUserLoginResponses];
 
 export type PostTokenRefreshData = {
-    body: {
-        refresh: string;
+    /**
+     * Optional in cookie mode: without `refresh`, the refresh cookie is used (from an allowed Origin only)
+     */
+    body?: {
+        refresh?: string;
     };
     path?: never;
     query?: never;
@@ -714,7 +738,7 @@ export type PostTokenRefreshErrors = {
      */
     400: Problem;
     /**
-     * `TOKEN_INVALID`: The token or code is not valid (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_EXPIRED`: The token or code has expired (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_REVOKED`: The token was logged out, rotated away or revoked by a password change (401; 400 for one in a body).
+     * `UNAUTHENTICATED`: No access token was sent. `TOKEN_INVALID`: The token or code is not valid (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_EXPIRED`: The token or code has expired (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_REVOKED`: The token was logged out, rotated away or revoked by a password change (401; 400 for one in a body).
      */
     401: Problem;
     /**
@@ -751,7 +775,10 @@ export type PostTokenRefreshResponses = {
      */
     200: {
         access: string;
-        refresh: string;
+        /**
+         * Absent in cookie mode: the refresh token is then in the HttpOnly cookie
+         */
+        refresh?: string;
         tokenType: 'Bearer';
         /**
          * Seconds the access token lives
@@ -767,8 +794,11 @@ export type PostTokenRefreshResponses = {
 export type PostTokenRefreshResponse = PostTokenRefreshResponses[keyof PostTokenRefreshResponses];
 
 export type PostRefreshData = {
-    body: {
-        refresh: string;
+    /**
+     * Optional in cookie mode: without `refresh`, the refresh cookie is used (from an allowed Origin only)
+     */
+    body?: {
+        refresh?: string;
     };
     path?: never;
     query?: never;
@@ -781,7 +811,7 @@ export type PostRefreshErrors = {
      */
     400: Problem;
     /**
-     * `TOKEN_INVALID`: The token or code is not valid (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_EXPIRED`: The token or code has expired (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_REVOKED`: The token was logged out, rotated away or revoked by a password change (401; 400 for one in a body).
+     * `UNAUTHENTICATED`: No access token was sent. `TOKEN_INVALID`: The token or code is not valid (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_EXPIRED`: The token or code has expired (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_REVOKED`: The token was logged out, rotated away or revoked by a password change (401; 400 for one in a body).
      */
     401: Problem;
     /**
@@ -818,7 +848,10 @@ export type PostRefreshResponses = {
      */
     200: {
         access: string;
-        refresh: string;
+        /**
+         * Absent in cookie mode: the refresh token is then in the HttpOnly cookie
+         */
+        refresh?: string;
         tokenType: 'Bearer';
         /**
          * Seconds the access token lives
@@ -951,7 +984,7 @@ export type PostVerifyResponse = PostVerifyResponses[keyof PostVerifyResponses];
 
 export type PostLogoutData = {
     /**
-     * Optional; `refresh` ends that session too
+     * Optional; `refresh` (or, without it, the refresh cookie from an allowed Origin) ends that session too
      */
     body?: {
         refresh?: string;
@@ -1009,7 +1042,7 @@ export type PostLogoutResponse = PostLogoutResponses[keyof PostLogoutResponses];
 
 export type PostUserLogoutData = {
     /**
-     * Optional; `refresh` ends that session too
+     * Optional; `refresh` (or, without it, the refresh cookie from an allowed Origin) ends that session too
      */
     body?: {
         refresh?: string;

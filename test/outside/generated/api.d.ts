@@ -199,7 +199,7 @@ export interface paths {
         put?: never;
         /**
          * Exchange a refresh token for a new pair (rotation)
-         * @description The refresh token is spent; presenting it again revokes its whole session (401 TOKEN_REVOKED).
+         * @description The refresh token is spent; presenting it again revokes its whole session (401 TOKEN_REVOKED), unless within `REFRESH_REUSE_INTERVAL_SECONDS` of its rotation (then the same successor again). Without `refresh` in the body, the refresh cookie is read (from an allowed Origin only) and rotated.
          */
         post: operations["postTokenRefresh"];
         delete?: never;
@@ -1895,6 +1895,8 @@ export interface operations {
                     /** @description A username, or an email address */
                     username?: string;
                     password: string;
+                    /** @description Browser sessions: true sets the refresh token as an HttpOnly cookie (Path=/api) and leaves `refresh` out of the answer */
+                    refreshCookie?: boolean;
                 };
             };
         };
@@ -1910,7 +1912,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         access: string;
-                        refresh: string;
+                        /** @description Absent in cookie mode: the refresh token is then in the HttpOnly cookie */
+                        refresh?: string;
                         /** @enum {string} */
                         tokenType: "Bearer";
                         /**
@@ -2052,6 +2055,8 @@ export interface operations {
                     /** @description A username, or an email address */
                     username?: string;
                     password: string;
+                    /** @description Browser sessions: true sets the refresh token as an HttpOnly cookie (Path=/api) and leaves `refresh` out of the answer */
+                    refreshCookie?: boolean;
                 };
             };
         };
@@ -2067,7 +2072,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         access: string;
-                        refresh: string;
+                        /** @description Absent in cookie mode: the refresh token is then in the HttpOnly cookie */
+                        refresh?: string;
                         /** @enum {string} */
                         tokenType: "Bearer";
                         /**
@@ -2209,6 +2215,8 @@ export interface operations {
                     /** @description A username, or an email address */
                     username?: string;
                     password: string;
+                    /** @description Browser sessions: true sets the refresh token as an HttpOnly cookie (Path=/api) and leaves `refresh` out of the answer */
+                    refreshCookie?: boolean;
                 };
             };
         };
@@ -2224,7 +2232,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         access: string;
-                        refresh: string;
+                        /** @description Absent in cookie mode: the refresh token is then in the HttpOnly cookie */
+                        refresh?: string;
                         /** @enum {string} */
                         tokenType: "Bearer";
                         /**
@@ -2352,7 +2361,8 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        /** @description Optional in cookie mode: without `refresh`, the refresh cookie is used (from an allowed Origin only) */
+        requestBody?: {
             content: {
                 /**
                  * @example {
@@ -2360,7 +2370,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
-                    refresh: string;
+                    refresh?: string;
                 };
             };
         };
@@ -2376,7 +2386,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         access: string;
-                        refresh: string;
+                        /** @description Absent in cookie mode: the refresh token is then in the HttpOnly cookie */
+                        refresh?: string;
                         /** @enum {string} */
                         tokenType: "Bearer";
                         /**
@@ -2404,7 +2415,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `TOKEN_INVALID`: The token or code is not valid (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_EXPIRED`: The token or code has expired (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_REVOKED`: The token was logged out, rotated away or revoked by a password change (401; 400 for one in a body). */
+            /** @description `UNAUTHENTICATED`: No access token was sent. `TOKEN_INVALID`: The token or code is not valid (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_EXPIRED`: The token or code has expired (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_REVOKED`: The token was logged out, rotated away or revoked by a password change (401; 400 for one in a body). */
             401: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
@@ -2492,7 +2503,8 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        /** @description Optional in cookie mode: without `refresh`, the refresh cookie is used (from an allowed Origin only) */
+        requestBody?: {
             content: {
                 /**
                  * @example {
@@ -2500,7 +2512,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
-                    refresh: string;
+                    refresh?: string;
                 };
             };
         };
@@ -2516,7 +2528,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         access: string;
-                        refresh: string;
+                        /** @description Absent in cookie mode: the refresh token is then in the HttpOnly cookie */
+                        refresh?: string;
                         /** @enum {string} */
                         tokenType: "Bearer";
                         /**
@@ -2544,7 +2557,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `TOKEN_INVALID`: The token or code is not valid (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_EXPIRED`: The token or code has expired (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_REVOKED`: The token was logged out, rotated away or revoked by a password change (401; 400 for one in a body). */
+            /** @description `UNAUTHENTICATED`: No access token was sent. `TOKEN_INVALID`: The token or code is not valid (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_EXPIRED`: The token or code has expired (401 for bearer and refresh tokens, 400 for one in a body). `TOKEN_REVOKED`: The token was logged out, rotated away or revoked by a password change (401; 400 for one in a body). */
             401: {
                 headers: {
                     "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
@@ -2878,7 +2891,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description Optional; `refresh` ends that session too */
+        /** @description Optional; `refresh` (or, without it, the refresh cookie from an allowed Origin) ends that session too */
         requestBody?: {
             content: {
                 /**
@@ -3002,7 +3015,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description Optional; `refresh` ends that session too */
+        /** @description Optional; `refresh` (or, without it, the refresh cookie from an allowed Origin) ends that session too */
         requestBody?: {
             content: {
                 /**

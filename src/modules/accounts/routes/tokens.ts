@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { NoContent } from '../../../schemas/common.js'
 import { createLogin } from '../login.js'
 import { LoginBody, LogoutBody, RefreshBody, TokenPair, TokenValid, VerifyTokenBody } from '../schemas.js'
+import { createRefreshCookie } from '../refresh-cookie.js'
 import { withAliases } from './aliases.js'
 
 /** RFC 6749 §5.1: an answer that carries tokens must never be stored by a cache. */
@@ -15,6 +16,7 @@ function neverCache (_request: FastifyRequest, reply: FastifyReply, done: () => 
 export const tokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { sessions } = app
   const login = createLogin(app)
+  const refreshCookie = await createRefreshCookie(app)
 
   for (const { url, deprecation } of withAliases('/token', '/login', '/user/login')) {
     app.post(url, {
@@ -28,22 +30,31 @@ export const tokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: TokenPair },
         ...deprecation
       }
-    }, async (request) => await login(request, request.body))
+    }, async (request, reply) => {
+      const pair = await login(request, request.body)
+      return refreshCookie.deliver(reply, pair, request.body.refreshCookie === true ? 'cookie' : 'body')
+    })
   }
 
   for (const { url, deprecation } of withAliases('/token/refresh', '/refresh')) {
     app.post(url, {
-      config: { auth: 'public', errors: { 401: ['TOKEN_INVALID', 'TOKEN_EXPIRED', 'TOKEN_REVOKED'] } },
+      config: { auth: 'public', errors: { 401: ['UNAUTHENTICATED', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'TOKEN_REVOKED'] } },
       onRequest: neverCache,
+      // The body is optional (cookie mode): no body counts as `{}`.
+      preValidation: async (request) => { request.body ??= {} },
       schema: {
         summary: 'Exchange a refresh token for a new pair (rotation)',
-        description: 'The refresh token is spent; presenting it again revokes its whole session (401 TOKEN_REVOKED).',
+        description: 'The refresh token is spent; presenting it again revokes its whole session (401 TOKEN_REVOKED), unless within `REFRESH_REUSE_INTERVAL_SECONDS` of its rotation (then the same successor again). Without `refresh` in the body, the refresh cookie is read (from an allowed Origin only) and rotated.',
         tags: ['Tokens'],
         body: RefreshBody,
+        'x-body-optional': true,
         response: { 200: TokenPair },
         ...deprecation
       }
-    }, async (request) => await sessions.refresh(request.body.refresh))
+    }, async (request, reply) => {
+      const { token, source } = refreshCookie.required(request, request.body.refresh)
+      return refreshCookie.deliver(reply, await sessions.refresh(token), source)
+    })
   }
 
   for (const { url, deprecation } of withAliases('/token/verify', '/verify')) {
@@ -74,7 +85,9 @@ export const tokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ...deprecation
       }
     }, async (request, reply) => {
-      await sessions.logout(request.auth, request.body.refresh)
+      const presented = refreshCookie.presented(request, request.body.refresh)
+      await sessions.logout(request.auth, presented?.token)
+      if (presented?.source === 'cookie') refreshCookie.clear(reply)
       return reply.code(204).send(null)
     })
   }
