@@ -302,9 +302,15 @@ async function snapshot (app: FastifyInstance, tables: string[]): Promise<Record
 /** A refused request that carries an Idempotency-Key keeps its answer for a retry (README "Idempotency"). */
 const keptAnswers = 'idempotency_keys'
 
-/** Refused requests that legitimately write: a wrong change-password code counts an attempt. */
+/**
+ * Refused requests that legitimately write: a wrong change-password code counts an attempt, and a
+ * refused login counts against its (account, IP) pair, before the password is even checked.
+ */
 const writesWhenRefused: Record<string, string[]> = {
-  'POST /api/change-password': ['email_tokens']
+  'POST /api/change-password': ['email_tokens'],
+  'POST /api/token': ['login_failures'],
+  'POST /api/login': ['login_failures'],
+  'POST /api/user/login': ['login_failures']
 }
 
 // ---- the test ---------------------------------------------------------------------------------
