@@ -1,14 +1,8 @@
-import { existsSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { chromium } from 'playwright-core'
 import t from 'tap'
+import { launchChromium } from '../../helpers/browser.js'
 import { build, createUser, testPassword } from '../../helpers/index.js'
-
-const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
 /**
  * The frontend: a page whose script talks to the API with `credentials: 'include'` and keeps only the
@@ -31,7 +25,6 @@ window.session = {
 </script>`
 
 t.test('Chromium: a page on another origin logs in with the cookie, refreshes through it (after a reload too) and logs out', async (t) => {
-  t.ok(existsSync(executablePath), `Chromium at ${executablePath}`)
   const frontend = createServer((_request, response) => { response.writeHead(200, { 'content-type': 'text/html' }).end(page) })
   await new Promise<void>((resolve) => frontend.listen(0, '127.0.0.1', resolve))
   t.teardown(() => new Promise<void>((resolve) => frontend.close(() => { resolve() })))
@@ -42,14 +35,7 @@ t.test('Chromium: a page on another origin logs in with the cookie, refreshes th
   await createUser(app, { email: 'gina@example.com' })
   const api = await app.listen({ port: 0, host: '127.0.0.1' })
 
-  const userDataDir = await mkdtemp(join(tmpdir(), 'bookstore-chromium-'))
-  t.teardown(() => rm(userDataDir, { recursive: true, force: true }))
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic']
-  })
-  t.teardown(() => context.close())
+  const context = await launchChromium(t)
   // The cookies Chromium would send with a refresh (Path=/api).
   const refreshCookies = async () => await context.cookies(`${api}/api/token/refresh`)
   const tab = await context.newPage()
