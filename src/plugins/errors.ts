@@ -94,8 +94,8 @@ function bearerChallenge (code: ProblemCode): string {
 export function prepareProblem (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): ApiError {
   const apiError = toApiError(error)
   if (isClientAbort(error, request)) {
-    // Nobody is left to answer, and nothing of ours failed: not an error, nor a database outage.
-    request.log.info({ reason: (error as FastifyError).code ?? error.message }, 'client aborted the request')
+    // Nobody is left to answer, and nothing of ours failed; the onRequestAbort hook has logged it.
+    request.log.debug({ reason: (error as FastifyError).code ?? error.message }, 'the aborted request ended')
   } else if (apiError.statusCode >= 500 && apiError.code !== 'SERVICE_UNAVAILABLE') {
     // Drizzle wraps the MySQL error; its code and number, on the line itself, say what failed.
     const driverError = driverErrorOf(error)
@@ -152,6 +152,11 @@ export function sendClientErrorProblem (error: Error & { code?: string }, socket
  */
 export default fp(async function errorsPlugin (app: FastifyInstance) {
   app.setErrorHandler(sendProblem)
+  // Fastify runs this whatever phase the request was in: a client gone during authentication never
+  // reaches the body parser's error, so the route's error path alone would miss it.
+  app.addHook('onRequestAbort', async (request) => {
+    request.log.info('client aborted the request')
+  })
   app.setNotFoundHandler((request, reply) => {
     return sendProblem(new ApiError('NOT_FOUND', `No route ${request.method} ${redactUrl(request.url.split('?')[0] ?? '').slice(0, 200)}`), request, reply)
   })
