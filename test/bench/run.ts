@@ -7,20 +7,19 @@
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { availableParallelism, cpus, totalmem } from 'node:os'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import type autocannon from 'autocannon'
-import mysql, { type RowDataPacket } from 'mysql2/promise'
-import { createOrPromoteAdmin } from '../../src/cli/create-admin.js'
 import { seedDatabase, type SeedSummary } from '../../src/cli/seed/write.js'
-import { connectDatabase } from '../../src/db/client.js'
 import { parseDatabaseUrl } from '../../src/db/migrate.js'
-import { withPasswordHasher } from '../../src/modules/accounts/bcrypt-pool.js'
+import { benchAdminEmail, benchPassword, benchUserEmail, favouriteCount, genres, prepareFixtures, searchPhrases, resetDatabase } from './fixtures.js'
 import { load, merge, RssSampler, sequential, withoutTimes, type LoadResult, type SequentialResult } from './load.js'
 import { answers, collectGarbage, freePort, loopDelay, startChild, startProfile, stopAll, stopProfile, waitUntilReady, type Child, type LoopDelay } from './processes.js'
 import { rateLimitStorm, type RateLimitStormResult } from './rate-limit-storm.js'
+import { machine, ms, pick, printTable, ratio, type ScenarioRecord } from './report.js'
+import { describeStarts, measureStarts, type StartTimes } from './start.js'
+import { evaluateTargets, printTargets } from './targets.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 
@@ -81,119 +80,10 @@ function wholeNumber (name: string, value: string | undefined): number {
   return parsed
 }
 
-const benchPassword = 'bench-Harness-Pass-2026!'
-const benchUserEmail = 'bench-reader@example.com'
-const benchAdminEmail = 'bench-admin@example.com'
-const favouriteCount = 60
-const genres = ['Fiction', 'Science fiction', 'Fantasy', 'Mystery', 'Thriller', 'Romance', 'Historical fiction', 'Biography', 'History', 'Poetry', 'Philosophy', 'Science', 'Travel', 'Children', 'Horror']
-
-interface ScenarioRecord {
-  label: string
-  target: 'api' | 'baseline'
-  result?: LoadResult
-  maxRssMb?: number
-  loopDelay?: LoopDelay | undefined
-  error?: string
-  note?: string
-}
-
-interface Target {
-  name: string
-  value: number | null
-  limit: string
-  met: boolean | null
-  note?: string
-}
-
-const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)] as T
-const ms = (value: number | undefined) => (value === undefined || Number.isNaN(value) ? '–' : value.toFixed(value < 10 ? 2 : 1))
-const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b === 0 || Number.isNaN(a) || Number.isNaN(b) ? null : Math.round((a / b) * 100) / 100)
-
-function machine () {
-  const cpu = cpus()[0]
-  return {
-    nproc: availableParallelism(),
-    cpuModel: cpu?.model ?? 'unknown',
-    memoryGb: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
-    node: process.version,
-    platform: `${process.platform} ${process.arch}`
-  }
-}
-
-async function resetDatabase (databaseUrl: string): Promise<void> {
-  const { serverUrl, database } = parseDatabaseUrl(databaseUrl)
-  const connection = await mysql.createConnection({ uri: serverUrl })
-  try {
-    await connection.query(`DROP DATABASE IF EXISTS ${connection.escapeId(database)}`)
-  } finally {
-    await connection.end()
-  }
-}
-
 /** The node flags `npm start` gives the API (e.g. its heap cap), so the bench measures what production runs. */
 function startScriptNodeFlags (): string[] {
   const { scripts } = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
   return (scripts.start ?? '').split(/\s+/).filter((word) => word.startsWith('--'))
-}
-
-interface Fixtures {
-  benchUserId: number
-  activeBookIds: number[]
-  borrowableBookIds: number[]
-  month: { from: string, to: string, borrows: number }
-  mariadb: string
-  /** What the database holds (with --skip-seed, the scale of the earlier seed). */
-  counts: { users: number, books: number, borrows: number }
-}
-
-/**
- * The bench's own accounts and data: a verified reader with favourites (inserted straight into the
- * database), an admin (createOrPromoteAdmin, as `npm run admin:create`), the ids to request, a month.
- */
-async function prepareFixtures (databaseUrl: string): Promise<Fixtures> {
-  const { db, pool } = connectDatabase(databaseUrl, { connectionLimit: 2 })
-  try {
-    const passwordHash = await withPasswordHasher((hasher) => hasher.hash(benchPassword))
-    await pool.query(
-      `insert into users (email, username, password_hash, role, email_verified_at) values (?, 'bench_reader', ?, 'user', current_timestamp(3))
-       on duplicate key update password_hash = values(password_hash), email_verified_at = coalesce(email_verified_at, current_timestamp(3))`,
-      [benchUserEmail, passwordHash])
-    const [userRows] = await pool.query<RowDataPacket[]>('select id from users where email = ?', [benchUserEmail])
-    const benchUserId = Number(userRows[0]?.id)
-    await createOrPromoteAdmin(db, { email: benchAdminEmail, password: benchPassword })
-    await pool.query('update users set password_hash = ? where email = ?', [passwordHash, benchAdminEmail])
-
-    const [active] = await pool.query<RowDataPacket[]>('select id from books where deleted_at is null order by id')
-    const activeBookIds = active.map((row) => Number(row.id))
-    if (activeBookIds.length === 0) throw new Error('the database holds no active book: seed it (drop --skip-seed)')
-    // Favourites spread over the catalogue, each a second apart so the page order is stable.
-    const step = Math.max(1, Math.floor(activeBookIds.length / favouriteCount))
-    const favouriteRows = activeBookIds.filter((_, index) => index % step === 0).slice(0, favouriteCount)
-      .map((bookId, index) => [benchUserId, bookId, new Date(Date.now() - index * 1000)])
-    await pool.query('insert ignore into favorites (user_id, book_id, created_at) values ?', [favouriteRows])
-
-    const [borrowable] = await pool.query<RowDataPacket[]>(
-      `select id from books where deleted_at is null and available_copies > 0
-         and id not in (select book_id from borrows where user_id = ? and returned_at is null)
-       order by id limit 20000`, [benchUserId])
-
-    const now = new Date()
-    const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1))
-    const to = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1))
-    const [monthRows] = await pool.query<RowDataPacket[]>('select count(*) as n from borrows where borrowed_at >= ? and borrowed_at < ?', [from, to])
-    const [versionRows] = await pool.query<RowDataPacket[]>('select version() as v')
-    const [countRows] = await pool.query<RowDataPacket[]>('select (select count(*) from users) as users, (select count(*) from books) as books, (select count(*) from borrows) as borrows')
-    return {
-      benchUserId,
-      activeBookIds,
-      borrowableBookIds: borrowable.map((row) => Number(row.id)),
-      month: { from: from.toISOString().slice(0, 10), to: to.toISOString().slice(0, 10), borrows: Number(monthRows[0]?.n ?? 0) },
-      mariadb: String(versionRows[0]?.v ?? 'unknown'),
-      counts: { users: Number(countRows[0]?.users ?? 0), books: Number(countRows[0]?.books ?? 0), borrows: Number(countRows[0]?.borrows ?? 0) }
-    }
-  } finally {
-    await pool.end()
-  }
 }
 
 function build (): void {
@@ -214,21 +104,6 @@ async function login (apiUrl: string, email: string): Promise<string> {
   const body = await response.json() as { access?: string }
   if (response.status !== 200 || typeof body.access !== 'string') throw new Error(`login of ${email} answered ${response.status}: ${JSON.stringify(body)}`)
   return body.access
-}
-
-function printTable (scenarios: Record<string, ScenarioRecord>): void {
-  const header = ['scenario', 'conns', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'non-2xx', 'RSS MB', 'loop p99/max ms']
-  const rows = Object.values(scenarios).map((record) => {
-    const r = record.result
-    if (r === undefined) return [record.label, '–', 'FAILED', '', '', '', '', '', '', record.error?.slice(0, 80) ?? '']
-    const loop = record.loopDelay === undefined ? '' : `${ms(record.loopDelay.p99)}/${ms(record.loopDelay.max)}`
-    return [record.label, String(r.connections), r.rps.toFixed(0), ms(r.p50), ms(r.p95), ms(r.p99), String(r.errors + r.timeouts), String(r.non2xx), record.maxRssMb === undefined || record.target === 'baseline' ? '' : record.maxRssMb.toFixed(0), loop]
-  })
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)))
-  const line = (cells: string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join(' | ')
-  console.log(line(header))
-  console.log(widths.map((width) => '-'.repeat(width)).join('-|-'))
-  for (const row of rows) console.log(line(row))
 }
 
 async function main (): Promise<void> {
@@ -505,11 +380,12 @@ async function main (): Promise<void> {
   }
   console.log('· one request at a time (p95 targets)')
   await timed('bookListSequential', 'GET /api/books?genre&sort=-rating', 200, () => ({ url: `${apiUrl}${listPath()}` }))
-  await timed('bookListDefaultSequential', 'GET /api/books (default sort, page 50)', 100, () => ({ url: `${apiUrl}/api/books?page=50` }))
-  await timed('bookSearchSequential', 'GET /api/books?q=river', 50, () => ({ url: `${apiUrl}/api/books?q=river` }))
+  await timed('frontPageSequential', 'GET /api/books (the front page: default sort, page 1)', 200, () => ({ url: `${apiUrl}/api/books` }))
+  await timed('frontPage500Sequential', 'GET /api/books?page=500 (default sort)', 200, () => ({ url: `${apiUrl}/api/books?page=500` }))
+  await timed('searchTwoWordsSequential', 'GET /api/books?q=<two words>', 200, () => ({ url: `${apiUrl}/api/books?q=${encodeURIComponent(pick(searchPhrases))}` }))
   if (adminToken !== undefined) {
     await timed('statsMonthSequential', 'GET /api/stats (a month)', 100, () => ({ url: `${apiUrl}${statsPath}`, init: { headers: bearer(adminToken) } }))
-    await timed('statsAllTimeSequential', 'GET /api/stats (all time)', 20, () => ({ url: `${apiUrl}/api/stats`, init: { headers: bearer(adminToken) } }))
+    await timed('statsAllTimeSequential', 'GET /api/stats (all time)', 100, () => ({ url: `${apiUrl}/api/stats`, init: { headers: bearer(adminToken) } }))
   }
 
   let limiterStorm: RateLimitStormResult | { error: string } | undefined
@@ -533,6 +409,25 @@ async function main (): Promise<void> {
     }
   }
 
+  let starts: StartTimes | undefined
+  if (only === undefined || only.has('start')) {
+    console.log('· npm start to /ready 200 after a build')
+    try {
+      starts = await measureStarts(databaseUrl, 5)
+      console.log(describeStarts(starts).replace(/^/gm, '  '))
+    } catch (error) {
+      console.log(`  FAILED: ${String(error)}`)
+    }
+  }
+
+  let downloads: string | undefined
+  if (only === undefined || only.has('downloads')) {
+    console.log('· downloads on both storage backends (test/bench/downloads.ts)')
+    const outcome = spawnSync(process.execPath, ['--import', 'tsx', 'test/bench/downloads.ts', '--seconds', String(Math.max(1, Math.round(seconds / 2)))], { cwd: root, encoding: 'utf8' })
+    downloads = outcome.status === 0 ? outcome.stdout.trim() : `FAILED: ${outcome.stderr.trim().split('\n').slice(-5).join(' ')}`
+    console.log(downloads.replace(/^/gm, '  '))
+  }
+
   rss.stop()
   const memoryAfterGc = await collectGarbage(api)
   if (memoryAfterGc !== undefined) console.log(`· API memory after a full GC (MB): ${JSON.stringify(memoryAfterGc)}`)
@@ -545,32 +440,21 @@ async function main (): Promise<void> {
     bookReadRps: ratio(loaded('bookRead')?.rps, loaded('baselineBookRead')?.rps),
     favoritesRps: ratio(loaded('favorites')?.rps, loaded('baselineFavorites')?.rps),
     bookReadP99: ratio(loaded('bookRead')?.p99, loaded('baselineBookRead')?.p99),
+    tokenVerifyRps: ratio(loaded('tokenVerify')?.rps, loaded('baselineBookRead')?.rps),
     keyedCycleRps: ratio(loaded('borrowReturnKeyed')?.rps, loaded('borrowReturn')?.rps),
     // No catalogue answer at all during the storm (every read timed out) is the worst case, not a gap.
     stormP99: storm?.during?.requests === 0 ? Number.POSITIVE_INFINITY : ratio(storm?.during?.p99, storm?.alone?.p99)
   }
   const { counts } = fixtures
-  const atIssueScale = counts.books >= 100_000 && counts.borrows >= 1_000_000
-  const scaleNote = atIssueScale ? undefined : `measured at ${counts.books} books / ${counts.borrows} borrows; the target is for 100000 / 1000000`
-  const check = (name: string, value: number | null | undefined, limit: string, met: (value: number) => boolean, note?: string): Target => ({
-    name,
-    value: value ?? null,
-    limit,
-    met: value === null || value === undefined || Number.isNaN(value) ? null : met(value),
-    ...(note === undefined ? {} : { note })
+  const targets = evaluateTargets({
+    sequentialP95: (key) => seq(key)?.p95,
+    ratios,
+    connections,
+    atIssueScale: counts.books >= 100_000 && counts.borrows >= 1_000_000 ? true : counts,
+    startMedianMs: starts?.wallMs.median,
+    maxRssMb: rss.overallMax,
+    limiter: limiterStorm === undefined || 'error' in limiterStorm ? undefined : { exact: limiterStorm.exact, healthP99: limiterStorm.health.p99 }
   })
-  const targets: Target[] = [
-    check('book read req/s ÷ baseline', ratios.bookReadRps, '≥ 0.8', (v) => v >= 0.8),
-    check('favourites req/s ÷ baseline', ratios.favoritesRps, '≥ 0.6', (v) => v >= 0.6),
-    check(`book read p99 ÷ baseline p99 at ${connections} connections`, ratios.bookReadP99, '≤ 1.25', (v) => v <= 1.25, connections === 64 ? undefined : 'the target is at 64 connections'),
-    check('statistics (a month) p95 ms, one at a time', seq('statsMonthSequential')?.p95, '≤ 250', (v) => v <= 250, scaleNote),
-    check('filtered book page p95 ms, one at a time', seq('bookListSequential')?.p95, '≤ 50', (v) => v <= 50, scaleNote),
-    check('borrow + return req/s with an Idempotency-Key ÷ without', ratios.keyedCycleRps, '≥ 0.85 (≤ 15 % overhead)', (v) => v >= 0.85),
-    check('API max RSS MB under load', rss.overallMax, '≤ 200', (v) => v <= 200),
-    check('load aimed at the rate limiter: 2xx answers = RATE_LIMIT_MAX, the rest 429, no errors', limiterStorm === undefined || 'error' in limiterStorm ? null : Number(limiterStorm.exact), '= 1', (v) => v === 1),
-    check('/health p99 ms during that load', limiterStorm === undefined || 'error' in limiterStorm ? null : limiterStorm.health.p99, '≤ 100 (responsive)', (v) => v <= 100),
-    check('catalogue p99 during a login storm ÷ alone', ratios.stormP99, '≤ 3', (v) => v <= 3, ratios.stormP99 === Number.POSITIVE_INFINITY ? 'no catalogue read was answered during the storm' : undefined)
-  ]
 
   console.log(`\nResults (${counts.books} books, ${counts.borrows} borrows, ${counts.users} users; ${seconds} s per scenario; ${machine().nproc} CPUs; API idle RSS ${idleRssMb} MB)\n`)
   printTable(scenarios)
@@ -584,11 +468,7 @@ async function main (): Promise<void> {
       ? `\nRate-limiter storm: FAILED (${limiterStorm.error})`
       : `\nRate-limiter storm (RATE_LIMIT_MAX=${limiterStorm.limit}${limiterStorm.sharedThroughRedis ? ', Redis' : ', in memory'}): ${limiterStorm.load.rps.toFixed(0)} req/s, p99 ${ms(limiterStorm.load.p99)} ms, ${Object.entries(limiterStorm.load.statusCodes).map(([code, n]) => `${code}×${n}`).join(' ')}, ${limiterStorm.load.errors} errors; /health p99 ${ms(limiterStorm.health.p99)} ms meanwhile`)
   }
-  console.log('\nTargets')
-  for (const target of targets) {
-    const verdict = target.met === null ? 'n/a ' : target.met ? 'MET ' : 'MISS'
-    console.log(`  [${verdict}] ${target.name}: ${target.value ?? '–'} (target ${target.limit})${target.note === undefined ? '' : ` — ${target.note}`}`)
-  }
+  printTargets(targets)
 
   const results = {
     date: new Date().toISOString(),
@@ -602,6 +482,8 @@ async function main (): Promise<void> {
     scenarios,
     loginStorm: storm ?? null,
     rateLimitStorm: limiterStorm ?? null,
+    start: starts ?? null,
+    downloads: downloads ?? null,
     sequential: sequentialResults,
     rss: { idleMb: idleRssMb, maxMb: rss.overallMax, afterFullGc: memoryAfterGc ?? null },
     ratios,

@@ -1,20 +1,19 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { readdirSync, readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { migrateDatabase } from '../../src/db/migrate.js'
+import { freePort } from './processes.js'
 
 /**
  * How long `npm start` takes to answer `/ready` 200 after a build, as an orchestrator's start probe
  * sees it: npm, the prestart staleness check, loading dist/, the migration check, listening.
- * `npm run bench:start -- [runs]`; the first start builds dist/ when it is stale and is left out.
+ * `npm run bench:start -- [runs]` (and `npm run bench`, with fewer); the first start builds dist/ when
+ * it is stale and is left out.
  */
 const root = fileURLToPath(new URL('../../', import.meta.url))
-const databaseUrl = process.env.DATABASE_URL ?? 'mysql://root@127.0.0.1:3306/bookstore_bench_start'
-const runs = Number(process.argv[2] ?? 5)
-const port = 3900 + (process.pid % 90)
 
-async function readyWithin (deadline: number): Promise<boolean> {
+async function readyWithin (port: number, deadline: number): Promise<boolean> {
   while (Date.now() < deadline) {
     const ok = await fetch(`http://127.0.0.1:${port}/ready`).then((response) => response.ok, () => false)
     if (ok) return true
@@ -40,7 +39,8 @@ function groupCpuSeconds (group: number): number {
 
 interface Start { wallMs: number, cpuMs: number }
 
-async function startOnce (): Promise<Start> {
+async function startOnce (databaseUrl: string): Promise<Start> {
+  const port = await freePort()
   const started = performance.now()
   const child = spawn('npm', ['start'], {
     cwd: root,
@@ -48,7 +48,7 @@ async function startOnce (): Promise<Start> {
     stdio: 'ignore',
     env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' }
   })
-  const ready = await readyWithin(Date.now() + 120_000)
+  const ready = await readyWithin(port, Date.now() + 120_000)
   const wallMs = performance.now() - started
   const cpuMs = child.pid === undefined ? NaN : groupCpuSeconds(child.pid) * 1000
   // npm and the server it started share a process group: stop them both.
@@ -58,13 +58,30 @@ async function startOnce (): Promise<Start> {
   return { wallMs, cpuMs }
 }
 
-await migrateDatabase(databaseUrl)
-await startOnce()
-const starts: Start[] = []
-for (let i = 0; i < runs; i++) starts.push(await startOnce())
-const ms = (value: number | undefined) => `${Math.round(value ?? NaN)} ms`
-for (const key of ['wallMs', 'cpuMs'] as const) {
-  const sorted = starts.map((start) => start[key]).sort((a, b) => a - b)
-  const what = key === 'wallMs' ? 'wall time' : 'CPU time of npm and the server'
-  console.log(`npm start → /ready 200, ${what}, ${runs} starts after a build: median ${ms(sorted[Math.floor(sorted.length / 2)])}, min ${ms(sorted[0])}, max ${ms(sorted.at(-1))}`)
+export interface StartTimes { runs: number, wallMs: Summary, cpuMs: Summary }
+interface Summary { median: number, min: number, max: number }
+
+function summary (values: number[]): Summary {
+  const sorted = [...values].sort((a, b) => a - b)
+  return { median: sorted[Math.floor(sorted.length / 2)] ?? NaN, min: sorted[0] ?? NaN, max: sorted.at(-1) ?? NaN }
+}
+
+/** Starts `npm start` once to build, then `runs` times more, timing each to its first `/ready` 200. */
+export async function measureStarts (databaseUrl: string, runs: number): Promise<StartTimes> {
+  await migrateDatabase(databaseUrl)
+  await startOnce(databaseUrl)
+  const starts: Start[] = []
+  for (let i = 0; i < runs; i++) starts.push(await startOnce(databaseUrl))
+  return { runs, wallMs: summary(starts.map((start) => start.wallMs)), cpuMs: summary(starts.map((start) => start.cpuMs)) }
+}
+
+export function describeStarts ({ runs, wallMs, cpuMs }: StartTimes): string {
+  const ms = (value: number) => `${Math.round(value)} ms`
+  const line = (what: string, times: Summary) => `npm start → /ready 200, ${what}, ${runs} starts after a build: median ${ms(times.median)}, min ${ms(times.min)}, max ${ms(times.max)}`
+  return [line('wall time', wallMs), line('CPU time of npm and the server', cpuMs)].join('\n')
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const databaseUrl = process.env.DATABASE_URL ?? 'mysql://root@127.0.0.1:3306/bookstore_bench_start'
+  console.log(describeStarts(await measureStarts(databaseUrl, Number(process.argv[2] ?? 5))))
 }
