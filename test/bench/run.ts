@@ -451,7 +451,7 @@ async function main (): Promise<void> {
     ratios,
     connections,
     atIssueScale: counts.books >= 100_000 && counts.borrows >= 1_000_000 ? true : counts,
-    startMedianMs: starts?.wallMs.median,
+    startMedianMs: starts === undefined ? undefined : Math.round(starts.wallMs.median),
     maxRssMb: rss.overallMax,
     limiter: limiterStorm === undefined || 'error' in limiterStorm ? undefined : { exact: limiterStorm.exact, healthP99: limiterStorm.health.p99 }
   })

@@ -24,6 +24,8 @@ export const borrows = mysqlTable('borrows', {
   // Covering for the statistics: counts and top lists of borrows made, durations of borrows returned.
   index('borrows_borrowed_book_user_idx').on(table.borrowedAt, table.bookId, table.userId),
   index('borrows_returned_borrowed_idx').on(table.returnedAt, table.borrowedAt),
+  // Covering for a window's renewal count: a range of this index instead of the rows (130,000 a month at the bench's scale).
+  index('borrows_borrowed_renewals_idx').on(table.borrowedAt, table.renewalCount),
   // Open borrows (returned_at NULL) by due date, for the notices: never reads a returned borrow.
   index('borrows_open_due_idx').on(table.returnedAt, table.dueAt),
   // Not before: LOAN_DAYS=0 lends a book due at once.

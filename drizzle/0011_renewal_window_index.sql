@@ -1,0 +1,1 @@
+CREATE INDEX `borrows_borrowed_renewals_idx` ON `borrows` (`borrowed_at`,`renewal_count`);
