@@ -17,6 +17,9 @@ export const users = mysqlTable('users', {
   tokenVersion: int({ unsigned: true }).notNull().default(0),
   // The user's all-time borrows, kept by triggers on `borrows` (whatever writes a borrow) for the statistics.
   borrowCount: int({ unsigned: true }).notNull().default(0),
+  // The renewals of the user's borrows, kept by triggers on `borrows` like borrowCount: all-time
+  // statistics read 20,000 users instead of 1,000,000 borrows.
+  renewalCount: int({ unsigned: true }).notNull().default(0),
   createdAt: createdAt(),
   updatedAt: updatedAt()
 }, (table) => [

@@ -107,11 +107,15 @@ async function windowFigures (db: Executor, window: Window, limit: number): Prom
 
 /**
  * Renewals and holds of a window: the renewals of the borrows made in it (a borrow carries its count,
- * not a row per renewal) and the holds placed in it (the `created_at` index of `holds`).
+ * not a row per renewal; all time, the per-user totals the triggers keep) and the holds placed in it
+ * (the `created_at` index of `holds`).
  */
 async function circulationFigures (db: Executor, window: Window) {
+  const allTime = window.from === undefined && window.to === undefined
   const [[renewed], [placed]] = await Promise.all([
-    db.select({ total: sql<string | null>`sum(${borrows.renewalCount})` }).from(borrows).where(within(borrows.borrowedAt, window)),
+    allTime
+      ? db.select({ total: sql<string | null>`sum(${users.renewalCount})` }).from(users)
+      : db.select({ total: sql<string | null>`sum(${borrows.renewalCount})` }).from(borrows).where(within(borrows.borrowedAt, window)),
     db.select({ total: count() }).from(holds).where(within(holds.createdAt, window))
   ])
   return { renewalCount: Number(renewed?.total ?? 0), holdsPlaced: placed?.total ?? 0 }

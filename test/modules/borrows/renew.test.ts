@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import t from 'tap'
 import { borrows } from '../../../src/db/schema/index.js'
 import { build, createBook, createUser } from '../../helpers/index.js'
@@ -70,5 +70,23 @@ t.test('renewing a borrow', async (t) => {
     t.equal(stats.holdsPlaced, 1)
     const quiet = (await app.inject({ url: '/api/stats?from=2030-01-01&to=2030-02-01', headers: admin.headers })).json()
     t.match(quiet, { renewalCount: 0, holdsPlaced: 0 })
+  })
+
+  await t.test('the all-time renewal count is the sum over every borrow, whatever statement writes one', async (t) => {
+    const allTime = async () => (await app.inject({ url: '/api/stats', headers: admin.headers })).json().renewalCount
+    const fromRows = async () => {
+      const [row] = await app.db.select({ total: sql<string>`coalesce(sum(${borrows.renewalCount}), 0)` }).from(borrows)
+      return Number(row?.total)
+    }
+    t.equal(await allTime(), await fromRows(), 'after the renewals above')
+    const { loan } = await borrowNew()
+    await app.db.update(borrows).set({ renewalCount: 3 }).where(eq(borrows.id, loan.id))
+    t.equal(await allTime(), await fromRows(), 'after an UPDATE')
+    const before = await allTime()
+    await app.db.update(borrows).set({ userId: owner.id }).where(eq(borrows.id, loan.id))
+    t.equal(await allTime(), before, 'a borrow moved to another user keeps its renewals in the total')
+    await app.db.delete(borrows).where(eq(borrows.id, loan.id))
+    t.equal(await allTime(), before - 3, 'after a DELETE')
+    t.equal(await allTime(), await fromRows())
   })
 })
