@@ -56,7 +56,8 @@ export default fp(async function loginLimiterPlugin (app) {
     async count (request, identifier) {
       const counted = await skipOnRedisError(() => store.count(accountKey(identifier), request.ip))
       if (counted === undefined || counted.attempts <= limit) return
-      const seconds = String(Math.max(1, Math.ceil(counted.resetInMs / 1000)))
+      // The database's clock and ours differ by a few ms; a wait is never longer than the window itself.
+      const seconds = String(Math.min(windowSeconds, Math.max(1, Math.ceil(counted.resetInMs / 1000))))
       // These headers replace the per-IP bucket's: the limit that refused the request is the pair's.
       throw new ApiError('RATE_LIMITED', 'Too many login attempts for this account from this address; try again later', {
         headers: { 'retry-after': seconds, 'x-ratelimit-limit': String(limit), 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': seconds }
