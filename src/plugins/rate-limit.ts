@@ -1,6 +1,8 @@
-import rateLimit from '@fastify/rate-limit'
+import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
+import RedisStore from '@fastify/rate-limit/store/RedisStore.js'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import type { Redis } from 'ioredis'
 import { ApiError } from '../lib/problem.js'
 
 /** Probes, the metrics scrape and the documentation are never limited. */
@@ -67,6 +69,21 @@ function reportLimit (reply: FastifyReply, name: string, state: LimiterState, de
   }
 }
 
+/**
+ * The package's Redis store, keeping one key prefix for every limiter. Its own `child` prefixes a
+ * limiter's keys with the route's method and URL, which `createRateLimit` leaves undefined
+ * (`<prefix>undefinedundefined-…`); a bucket's keys already begin with its name (`<prefix>login:<ip>`).
+ */
+function redisStoreUnder (redis: Redis, prefix: string): FastifyRateLimitStoreCtor {
+  return class SharedPrefixRedisStore extends RedisStore {
+    constructor () {
+      super(false, false, redis, prefix)
+    }
+
+    override child = () => this
+  }
+}
+
 /** The overall limit's name in the `RateLimit` fields. */
 const overallPolicy = 'default'
 
@@ -85,7 +102,7 @@ export default fp(async function rateLimitPlugin (app) {
     global: false,
     max: overallMax,
     timeWindow: '1 minute',
-    ...(app.redis === undefined ? {} : { redis: app.redis, nameSpace: app.config.RATE_LIMIT_KEY_PREFIX }),
+    ...(app.redis === undefined ? {} : { store: redisStoreUnder(app.redis, app.config.RATE_LIMIT_KEY_PREFIX) }),
     skipOnError: true,
     allowList: (request) => isRateLimitExempt(request.url)
   })

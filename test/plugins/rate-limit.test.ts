@@ -86,6 +86,21 @@ t.test('with REDIS_URL two instances share one limit', async (t) => {
   t.equal((await first.inject('/ready')).json().checks.redis, 'up')
 })
 
+t.test('in Redis, a counter is keyed by the prefix, its bucket and the client: one key per limit a request spent', async (t) => {
+  const redis = new Redis('redis://127.0.0.1:6379')
+  t.teardown(() => redis.quit())
+  const prefix = `rl-keys-${process.pid}-${Date.now()}:`
+  const app = await build(t, { env: { REDIS_URL: 'redis://127.0.0.1:6379', RATE_LIMIT_KEY_PREFIX: prefix }, routes: ping })
+  const remoteAddress = '10.1.2.3'
+  await app.inject({ url: '/probe/ping', remoteAddress })
+  await app.inject({ method: 'POST', url: '/api/password-reset', payload: { email: 'x@example.com' }, remoteAddress })
+  const keys = await redis.keys(`${prefix}*`)
+  t.teardown(async () => { if (keys.length > 0) await redis.del(...keys) })
+  t.same(keys.sort(), [`${prefix}${remoteAddress}`, `${prefix}password-reset:${remoteAddress}`])
+  t.equal(await redis.get(`${prefix}${remoteAddress}`), '2', 'both requests spent the overall limit')
+  t.equal(await redis.get(`${prefix}password-reset:${remoteAddress}`), '1')
+})
+
 t.test('a Redis outage neither hangs nor refuses requests, and /ready says so', async (t) => {
   // Nothing listens on port 1: connections are refused at once, as when Redis is down.
   const app = await build(t, { env: { REDIS_URL: 'redis://127.0.0.1:1' }, routes: ping })
