@@ -47,7 +47,11 @@ t.test('HEAD on every GET route changes nothing and sends no mail', async (t) =>
   const [pending] = await app.db.execute(sql`select count(*) as n from email_outbox where status <> 'sent'`) as unknown as [Array<{ n: number }>]
   t.equal(Number(pending[0]?.n), 0, 'nothing queued')
 
-  t.equal((await app.inject({ method: 'HEAD', url: '/api/change-password', headers: admin.headers })).statusCode, 404, 'the GETs that change state have no HEAD')
-  t.equal((await app.inject({ method: 'HEAD', url: `/api/verify-email/${token}` })).statusCode, 404)
+  const head = async (url: string, headers = {}) => (await app.inject({ method: 'HEAD', url, headers })).statusCode
+  t.equal(await head('/api/change-password', admin.headers), 202, 'the GETs that change state answer as they would, having done nothing (checked above)')
+  t.equal(await head('/api/change-password'), 401)
+  t.equal(await head(`/api/verify-email/${token}`), 200)
+  t.equal(await head(`/api/verify-email/${token}`, { accept: 'text/html' }), 200)
+  t.equal(await head('/api/verify-email/not-a-real-token-at-all-0000000000'), 400)
   t.equal((await app.inject({ method: 'HEAD', url: `/api/books/${book.id}`, headers: admin.headers })).statusCode, 200, 'the others answer HEAD like GET')
 })

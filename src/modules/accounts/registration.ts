@@ -33,26 +33,41 @@ export function createRegistration (app: FastifyInstance) {
     })
   }
 
+  const expiredLink = () => new ApiError('TOKEN_EXPIRED', 'This verification link has expired; ask for a new one', { status: 400 })
+  const isVerified = async (userId: number) => (await findUserById(app.db, userId))?.emailVerifiedAt != null
+
   /**
-   * Uses a verification link. A link already used answers success again once the account is verified
-   * (people click twice); unknown → TOKEN_INVALID; past its 24 hours → TOKEN_EXPIRED (both 400).
+   * What the link answers before anything changes: unknown → TOKEN_INVALID; used → success again once
+   * the account is verified (people click twice: `undefined`), TOKEN_INVALID otherwise; past its 24 hours
+   * → TOKEN_EXPIRED (all 400). Otherwise the link's row, still to be used.
    */
-  async function verifyEmail (token: string): Promise<void> {
+  async function unusedLink (token: string) {
     const row = await findEmailToken(app.db, hashLinkToken(token), 'verify_email')
     if (row === undefined) throw new ApiError('TOKEN_INVALID', 'This verification link is not valid', { status: 400 })
-    const alreadyVerified = async () => (await findUserById(app.db, row.userId))?.emailVerifiedAt != null
     if (row.usedAt !== null) {
-      if (await alreadyVerified()) return
+      if (await isVerified(row.userId)) return undefined
       throw new ApiError('TOKEN_INVALID', 'This verification link has been used', { status: 400 })
     }
-    if (row.expiresAt <= new Date()) throw new ApiError('TOKEN_EXPIRED', 'This verification link has expired; ask for a new one', { status: 400 })
+    if (row.expiresAt <= new Date()) throw expiredLink()
+    return row
+  }
+
+  /** Uses a verification link, answering as `unusedLink` says. */
+  async function verifyEmail (token: string): Promise<void> {
+    const row = await unusedLink(token)
+    if (row === undefined) return
     const spent = await app.db.transaction(async (tx) => {
       if (!await spendEmailToken(tx, row.id)) return false
       await markEmailVerified(tx, row.userId)
       return true
     })
     // Lost a race with a second click on the same link: fine once the other one verified the account.
-    if (!spent && !await alreadyVerified()) throw new ApiError('TOKEN_EXPIRED', 'This verification link has expired; ask for a new one', { status: 400 })
+    if (!spent && !await isVerified(row.userId)) throw expiredLink()
+  }
+
+  /** Answers what `verifyEmail` would, without using the link (HEAD, which must change nothing). */
+  async function checkVerificationLink (token: string): Promise<void> {
+    await unusedLink(token)
   }
 
   /** Sends a fresh link to an unverified account; says nothing about whether the email is registered. */
@@ -68,5 +83,5 @@ export function createRegistration (app: FastifyInstance) {
     })
   }
 
-  return { register, verifyEmail, resendVerification }
+  return { register, verifyEmail, checkVerificationLink, resendVerification }
 }

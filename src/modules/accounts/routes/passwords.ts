@@ -9,7 +9,7 @@ export const passwordRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/change-password', {
     config: { auth: 'bearer' },
-    // This GET sends mail and voids the previous code: no HEAD twin may run it (HEAD answers 404).
+    // This GET sends mail and voids the previous code; its HEAD (below) answers the same without either.
     exposeHeadRoute: false,
     schema: {
       summary: 'Start a password change: email a one-time code',
@@ -21,6 +21,8 @@ export const passwordRoutes: FastifyPluginAsyncTypebox = async (app) => {
     await passwords.startChange(request.auth.userId)
     return reply.code(202).send(accepted('A code is on its way to your email address'))
   })
+
+  app.head('/change-password', { config: { auth: 'bearer' } }, async (_request, reply) => await reply.code(202).send())
 
   app.post('/change-password', {
     config: { auth: 'bearer', errors: { 400: ['TOKEN_INVALID', 'TOKEN_EXPIRED', 'INVALID_CREDENTIALS'] } },

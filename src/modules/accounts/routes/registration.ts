@@ -43,12 +43,13 @@ export const registrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return reply.code(202).send(accepted('If an unverified account uses this email, a new verification link is on its way'))
   })
 
-  for (const method of ['GET', 'POST'] as const) {
+  // The emailed link's GET verifies the account; its HEAD answers the same status without verifying.
+  const verifications = { GET: registration.verifyEmail, POST: registration.verifyEmail, HEAD: registration.checkVerificationLink }
+  for (const [method, verify] of Object.entries(verifications)) {
     app.route({
       method,
       url: '/verify-email/:token',
       config: { auth: 'public', errors: { 400: ['TOKEN_INVALID', 'TOKEN_EXPIRED'] } },
-      // The emailed link's GET verifies the account: no HEAD twin may run it (HEAD answers 404).
       exposeHeadRoute: false,
       schema: {
         summary: method === 'GET' ? 'Verify an email address (the emailed link)' : 'Verify an email address (from a frontend)',
@@ -68,7 +69,7 @@ export const registrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const html = wantsHtml(request)
         let outcome: VerificationOutcome = 'verified'
         try {
-          await registration.verifyEmail(request.params.token)
+          await verify(request.params.token)
         } catch (error) {
           if (!html || !(error instanceof ApiError) || (error.code !== 'TOKEN_INVALID' && error.code !== 'TOKEN_EXPIRED')) throw error
           outcome = error.code === 'TOKEN_EXPIRED' ? 'expired' : 'invalid'
