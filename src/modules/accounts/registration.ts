@@ -4,7 +4,7 @@ import { verificationEmail, verificationLink } from './emails.js'
 import { emailTokenTtlMs, hashLinkToken, newLinkToken } from './one-time-tokens.js'
 import { assertPasswordPolicy } from './policy.js'
 import { findEmailToken, findUserByEmail, findUserById, insertEmailToken, insertUser, markEmailVerified, spendEmailToken } from './repository.js'
-import type { Executor } from '../../db/query-helpers.js'
+import { retryOnDeadlock, type Executor } from '../../db/query-helpers.js'
 import type { RecordAnswer } from '../../plugins/idempotency.js'
 import type { RegisterInput } from './schemas.js'
 
@@ -24,13 +24,14 @@ export function createRegistration (app: FastifyInstance) {
     const username = input.username ?? null
     assertPasswordPolicy(input.password, email, '/body/password')
     const passwordHash = await app.passwordHasher.hash(input.password)
-    return await app.mailer.transaction(async (tx, queue) => {
+    // Its outbox insert can meet the sender's locking scan of the outbox: a deadlock victim runs again.
+    return await retryOnDeadlock(() => app.mailer.transaction(async (tx, queue) => {
       const id = await insertUser(tx, { email, username, passwordHash })
       await queue(email, verificationEmail(verificationLink(app.config, await issueVerificationToken(tx, id))))
       const account = { id, email, username, emailVerified: false }
       await record(tx, account)
       return account
-    })
+    }))
   }
 
   const expiredLink = () => new ApiError('TOKEN_EXPIRED', 'This verification link has expired; ask for a new one', { status: 400 })
@@ -78,9 +79,9 @@ export function createRegistration (app: FastifyInstance) {
       hashLinkToken(newLinkToken())
       return
     }
-    await app.mailer.transaction(async (tx, queue) => {
+    await retryOnDeadlock(() => app.mailer.transaction(async (tx, queue) => {
       await queue(user.email, verificationEmail(verificationLink(app.config, await issueVerificationToken(tx, user.id))))
-    })
+    }))
   }
 
   return { register, verifyEmail, checkVerificationLink, resendVerification }
