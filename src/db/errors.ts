@@ -25,6 +25,9 @@ const checkViolations = new Set([4025, 3819]) // MariaDB, MySQL
 const referencedRowMissing = 1452
 const rowStillReferenced = 1451
 const valueOutOfRange = new Set([1264, 1406, 1292, 1366, 1690])
+/** InnoDB rolled the transaction back whole to break a deadlock: running it again is safe. */
+export const deadlockErrno = 1213
+const lockWaitTimeout = 1205
 /**
  * The database cannot serve now. mysql2 marks `fatal` every failure of a connection (refused, reset,
  * lost, timed out, and a command on one already closed: a rollback after the server died), and
@@ -76,6 +79,10 @@ export function problemFromDatabaseError (error: unknown): ApiError | undefined 
     return known === undefined
       ? new ApiError('CONFLICT', 'The resource is still referenced by others')
       : new ApiError(known.code, known.detail)
+  }
+  if (errno === deadlockErrno || errno === lockWaitTimeout) {
+    // Contention, not the request: the same request succeeds once the other writes are through.
+    return new ApiError('SERVICE_UNAVAILABLE', 'The database is busy with other writes; try again shortly', { headers: { 'retry-after': '1' } })
   }
   if (errno !== undefined && valueOutOfRange.has(errno)) return new ApiError('VALIDATION_FAILED', 'A value is out of the range the field accepts')
   return undefined

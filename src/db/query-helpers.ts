@@ -1,5 +1,5 @@
 import type { Database } from './client.js'
-import { driverErrorOf } from './errors.js'
+import { deadlockErrno, driverErrorOf } from './errors.js'
 
 /** The database, or a transaction on it: what a repository function runs its queries on. */
 export type Executor = Pick<Database, 'select' | 'insert' | 'update' | 'delete'>
@@ -17,8 +17,6 @@ export function affectedRows (result: unknown): number {
 export function containsPattern (text: string): string {
   return `%${text.replace(/[\\%_]/g, '\\$&')}%`
 }
-
-const deadlockErrno = 1213
 
 /**
  * Runs a transaction again, after a short random pause, when InnoDB picked it as a deadlock victim

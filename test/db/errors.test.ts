@@ -40,6 +40,29 @@ t.test('a full pool queue is 503 at once', async (t) => {
   await Promise.all(waiting)
 })
 
+t.test('a deadlock victim (what survives retryOnDeadlock, or a transaction without it) is 503 with Retry-After, not 500', async (t) => {
+  const { pool } = connectDatabase(url, { timeoutMs: 10_000 })
+  t.teardown(() => pool.end())
+  await pool.query('create table deadlock_probe (id int primary key, n int not null)')
+  await pool.query('insert into deadlock_probe values (1, 0), (2, 0)')
+  const [first, second] = await Promise.all([pool.getConnection(), pool.getConnection()])
+  t.teardown(() => { first.release(); second.release() })
+  for (const [connection, id] of [[first, 1], [second, 2]] as const) {
+    await connection.query('begin')
+    await connection.query('update deadlock_probe set n = n + 1 where id = ?', [id])
+  }
+  // Each now wants the row the other holds: InnoDB rolls one back with errno 1213.
+  const outcomes = await Promise.allSettled([
+    first.query('update deadlock_probe set n = n + 1 where id = 2'),
+    second.query('update deadlock_probe set n = n + 1 where id = 1')
+  ])
+  const victims = outcomes.flatMap((outcome) => outcome.status === 'rejected' ? [outcome.reason] : [])
+  t.equal(victims.length, 1, 'one transaction was picked')
+  t.match(victims[0], { errno: 1213 })
+  t.match(problemFromDatabaseError(victims[0]), { code: 'SERVICE_UNAVAILABLE', headers: { 'retry-after': '1' } })
+  await Promise.all([first.query('rollback'), second.query('rollback')])
+})
+
 t.test('a client hanging up mid-body (ECONNRESET without the driver) is not a database outage', async (t) => {
   const aborted = Object.assign(new Error('aborted'), { code: 'ECONNRESET', errno: -104 })
   t.not(problemFromDatabaseError(aborted)?.code, 'SERVICE_UNAVAILABLE')
